@@ -1,0 +1,24 @@
+"""Dagster code location of the OZG availability pipeline (loaded by workspace.yaml)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.defs.raw import RAW_ASSETS
+from pipelines.resources import OzgSettings
+from sources.config import Settings
+
+PARTITIONED_ASSETS = [*RAW_ASSETS]
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[*PARTITIONED_ASSETS],
+        resources={"ozg": OzgSettings.from_settings(settings)},
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    # Read the environment here, not at import time (tests build their own).
+    return build_definitions(Settings.from_env())

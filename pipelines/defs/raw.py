@@ -1,0 +1,117 @@
+"""Raw assets: one per upstream source, partitioned by snapshot.
+
+Thin glue: each asset calls the matching ``sources.ingest.land_*`` function and
+reports what landed. The data stay in the raw landing zone (``data/raw``), which
+later assets read directly; no IO manager is involved.
+"""
+
+import dagster as dg
+
+from pipelines.partitions import snapshot_date, snapshot_partitions
+from pipelines.resources import OzgSettings
+from sources import ingest
+
+RAW_GROUP = "raw"
+# Transient upstream trouble is retried inside the HTTP layer; this retry covers a
+# whole failed step (e.g. a deadline hit) and resumes from the landed pages.
+RAW_RETRY = dg.RetryPolicy(
+    max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+
+
+def _result(report: ingest.LandingReport) -> dg.MaterializeResult:
+    return dg.MaterializeResult(
+        metadata={
+            "mode": report.mode,
+            "sample": report.sample,
+            "rows": dg.MetadataValue.int(report.rows),
+            "responses": dg.MetadataValue.int(report.entries),
+            "fetched_now": dg.MetadataValue.int(report.fetched_now),
+            "queries": dg.MetadataValue.int(report.groups),
+            "bytes_received": dg.MetadataValue.int(report.bytes_received),
+            "bytes_stored": dg.MetadataValue.int(report.bytes_stored),
+            "reused": report.reused,
+            "resumed": report.resumed,
+            "source_url": dg.MetadataValue.url(report.source_url),
+            "landing_dir": dg.MetadataValue.path(str(report.directory)),
+        }
+    )
+
+
+def _tags(kind: str) -> dict[str, str]:
+    return {"source_kind": kind}
+
+
+@dg.asset(
+    key=["raw", "destatis_gv100ad"],
+    group_name=RAW_GROUP,
+    partitions_def=snapshot_partitions,
+    retry_policy=RAW_RETRY,
+    kinds={"python", "file"},
+    tags=_tags("master_data"),
+    description="Destatis Gemeindeverzeichnis GV100AD (zip) as received.",
+)
+def raw_destatis_gv100ad(
+    context: dg.AssetExecutionContext, ozg: OzgSettings
+) -> dg.MaterializeResult:
+    report = ingest.land_destatis(ozg.settings(), snapshot_date(context), force=ozg.force_refetch)
+    return _result(report)
+
+
+@dg.asset(
+    key=["raw", "dashboard"],
+    group_name=RAW_GROUP,
+    partitions_def=snapshot_partitions,
+    deps=[raw_destatis_gv100ad],
+    retry_policy=RAW_RETRY,
+    kinds={"python", "file"},
+    tags=_tags("availability"),
+    description=(
+        "Dashboard Digitale Verwaltung open data: own entries of every ARS of the Land "
+        "(Bund, Land, Kreise, Gemeinden) and the citizen view for the pilots, all pages "
+        "as received."
+    ),
+)
+def raw_dashboard(context: dg.AssetExecutionContext, ozg: OzgSettings) -> dg.MaterializeResult:
+    settings = ozg.settings()
+    snapshot = snapshot_date(context)
+    gv100ad = ingest.read_gv100ad(
+        ingest.SnapshotLanding(
+            settings.raw_dir, "destatis_gv100ad", snapshot.isoformat(), mode=settings.mode
+        )
+    )
+    report = ingest.land_dashboard(
+        settings, snapshot, ingest.query_ars(gv100ad, settings.land), force=ozg.force_refetch
+    )
+    return _result(report)
+
+
+@dg.asset(
+    key=["raw", "pvog"],
+    group_name=RAW_GROUP,
+    partitions_def=snapshot_partitions,
+    retry_policy=RAW_RETRY,
+    kinds={"python", "file"},
+    tags=_tags("service_descriptions"),
+    description="PVOG Suchdienst service-description CSV (pipe-delimited) per ARS as received.",
+)
+def raw_pvog(context: dg.AssetExecutionContext, ozg: OzgSettings) -> dg.MaterializeResult:
+    report = ingest.land_pvog(ozg.settings(), snapshot_date(context), force=ozg.force_refetch)
+    return _result(report)
+
+
+@dg.asset(
+    key=["raw", "fim"],
+    group_name=RAW_GROUP,
+    partitions_def=snapshot_partitions,
+    retry_policy=RAW_RETRY,
+    kinds={"python", "file"},
+    tags=_tags("catalogue"),
+    description="FIM Portal Leistungssteckbriefe (LeiKa catalogue) pages as received.",
+)
+def raw_fim(context: dg.AssetExecutionContext, ozg: OzgSettings) -> dg.MaterializeResult:
+    report = ingest.land_fim(ozg.settings(), snapshot_date(context), force=ozg.force_refetch)
+    return _result(report)
+
+
+RAW_ASSETS = [raw_destatis_gv100ad, raw_dashboard, raw_pvog, raw_fim]

@@ -1,0 +1,150 @@
+"""Runtime configuration read from environment variables.
+
+Every knob the pipeline has is listed here with its default, so the README's
+configuration table and the code cannot drift apart (``tests/test_config.py``
+checks that every variable below is documented).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+Mode = Literal["sample", "live"]
+
+# name -> (default, description). Order is the order of the README table.
+ENVIRONMENT: dict[str, tuple[str, str]] = {
+    "OZG_MODE": ("sample", "`sample` (embedded data, no network) or `live` (public APIs)"),
+    "OZG_DATA_DIR": ("./data", "root of all runtime output (raw landing, Dagster home, …)"),
+    "OZG_LAND": ("06", "two-digit Land code whose Kommunen are pulled (06 = Hessen)"),
+    "OZG_DASHBOARD_URL": (
+        "https://dashboard-daten.digitale-verwaltung.de/api",
+        "base URL of the Dashboard Digitale Verwaltung open-data API; a base URL ending in "
+        "`/public/v1/dash` selects the newer open-pvog paths "
+        "(e.g. `https://api.ozg-umsetzung.de/api/public/v1/dash`)",
+    ),
+    "OZG_PVOG_URL": (
+        "https://pvog.fitko.net/suchdienst/api",
+        "base URL of the PVOG Suchdienst API",
+    ),
+    "OZG_PVOG_CLIENT_ID": ("", "optional `pvog-sud-api-client-id` header value issued by FITKO"),
+    "OZG_PVOG_ARS": (
+        "",
+        "comma-separated ARS for which the PVOG CSV is pulled; empty = Bund only in sample mode, "
+        "Bund + Land + the six pilots in live mode",
+    ),
+    "OZG_FIM_URL": ("https://fimportal.de", "base URL of the FIM Portal API"),
+    "OZG_DESTATIS_URL": (
+        "https://www.destatis.de",
+        "base URL from which the GV100AD zip is downloaded",
+    ),
+    "OZG_PAGE_SIZE": ("200", "page size requested from paged APIs (Dashboard `size`, FIM `limit`)"),
+    "OZG_HTTP_CONNECT_TIMEOUT": ("10", "seconds to establish a connection"),
+    "OZG_HTTP_READ_TIMEOUT": ("60", "seconds to wait for response bytes"),
+    "OZG_HTTP_DEADLINE": ("300", "total seconds one request may take, retries included"),
+    "OZG_HTTP_MAX_ATTEMPTS": ("5", "attempts per request (1 = no retries)"),
+    "OZG_HTTP_MIN_INTERVAL": ("0.25", "politeness: minimum seconds between requests to one host"),
+    "OZG_HTTP_CONCURRENCY": ("4", "parallel requests per source (bounded thread pool)"),
+    "OZG_ABOVE_PULLS": (
+        "pilots",
+        "which ARS are also pulled with `includeAbove=true` (the citizen view as the API sees "
+        "it): `pilots`, `all` or `none`",
+    ),
+    "OZG_SAMPLE_SEED": ("20251201", "seed of the synthetic sample generator"),
+}
+
+USER_AGENT = "ozg-verfuegbarkeit/0.1 (+open-source ETL for the BMDS-Hessen pilot; python-requests)"
+
+# The six pilot Kommunen of the BMDS–Hessen pilot (GV100AD 30.11.2025).
+PILOT_ARS: dict[str, str] = {
+    "064140000000": "Wiesbaden",
+    "066110000000": "Kassel",
+    "064360005005": "Hattersheim am Main",
+    "065310007007": "Heuchelheim a. d. Lahn",
+    "064390000000": "Rheingau-Taunus-Kreis",
+    "064400000000": "Wetteraukreis",
+}
+BUND_ARS = "000000000000"
+
+
+def env(name: str) -> str:
+    """Value of a documented variable, falling back to its documented default."""
+    if name not in ENVIRONMENT:
+        raise KeyError(f"undocumented configuration variable {name}")
+    value = os.environ.get(name, "")
+    return value if value.strip() else ENVIRONMENT[name][0]
+
+
+def land_ars(land: str) -> str:
+    return f"{land}{'0' * 10}"
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    deadline: float = 300.0
+    max_attempts: int = 5
+    min_interval: float = 0.25
+    concurrency: int = 4
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: Mode = "sample"
+    data_dir: Path = Path("data")
+    land: str = "06"
+    dashboard_url: str = ENVIRONMENT["OZG_DASHBOARD_URL"][0]
+    pvog_url: str = ENVIRONMENT["OZG_PVOG_URL"][0]
+    pvog_client_id: str = ""
+    pvog_ars: tuple[str, ...] = ()
+    fim_url: str = ENVIRONMENT["OZG_FIM_URL"][0]
+    destatis_url: str = ENVIRONMENT["OZG_DESTATIS_URL"][0]
+    page_size: int = 200
+    above_pulls: Literal["pilots", "all", "none"] = "pilots"
+    sample_seed: int = 20251201
+    http: HttpSettings = field(default_factory=HttpSettings)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        mode = env("OZG_MODE")
+        if mode not in ("sample", "live"):
+            raise ValueError(f"OZG_MODE must be 'sample' or 'live', not {mode!r}")
+        above = env("OZG_ABOVE_PULLS")
+        if above not in ("pilots", "all", "none"):
+            raise ValueError(f"OZG_ABOVE_PULLS must be pilots, all or none, not {above!r}")
+        settings = cls(
+            mode=mode,  # type: ignore[arg-type]
+            data_dir=Path(env("OZG_DATA_DIR")),
+            land=env("OZG_LAND"),
+            dashboard_url=env("OZG_DASHBOARD_URL").rstrip("/"),
+            pvog_url=env("OZG_PVOG_URL").rstrip("/"),
+            pvog_client_id=env("OZG_PVOG_CLIENT_ID").strip(),
+            pvog_ars=tuple(a.strip() for a in env("OZG_PVOG_ARS").split(",") if a.strip()),
+            fim_url=env("OZG_FIM_URL").rstrip("/"),
+            destatis_url=env("OZG_DESTATIS_URL").rstrip("/"),
+            page_size=int(env("OZG_PAGE_SIZE")),
+            above_pulls=above,  # type: ignore[arg-type]
+            sample_seed=int(env("OZG_SAMPLE_SEED")),
+            http=HttpSettings(
+                connect_timeout=float(env("OZG_HTTP_CONNECT_TIMEOUT")),
+                read_timeout=float(env("OZG_HTTP_READ_TIMEOUT")),
+                deadline=float(env("OZG_HTTP_DEADLINE")),
+                max_attempts=int(env("OZG_HTTP_MAX_ATTEMPTS")),
+                min_interval=float(env("OZG_HTTP_MIN_INTERVAL")),
+                concurrency=int(env("OZG_HTTP_CONCURRENCY")),
+            ),
+        )
+        return replace(settings, **overrides) if overrides else settings
+
+    @property
+    def land_ars(self) -> str:
+        return land_ars(self.land)
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"

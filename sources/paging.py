@@ -1,0 +1,100 @@
+"""Paging into the raw landing zone, shared by the paged sources.
+
+Rules (``../shared/docs/sources.md`` §1d): stop on ``last == true`` or when the
+next page index reaches ``totalPages``; never rely on an empty page alone. If the
+advertised total changes between pages the upstream data moved under us: the pass
+is abandoned (its pages stay in the landing zone) and paging restarts from page 0,
+at most ``MAX_RESTARTS`` times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sources.http import Fetched, SourceError
+from sources.landing import SnapshotLanding
+
+MAX_RESTARTS = 2
+MAX_PAGES = 100_000  # a runaway guard, far above any real catalogue
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    number: int  # 0-based page index as reported (or derived from offset)
+    count: int  # records on this page
+    total_elements: int | None
+    total_pages: int | None
+    last: bool | None  # the explicit flag, when the envelope has one
+
+    def is_final(self, index: int) -> bool:
+        if self.last is True:
+            return True
+        if self.total_pages is not None:
+            return index + 1 >= self.total_pages
+        if self.total_elements is not None and self.count == 0:
+            return True
+        return self.last is None and self.count == 0
+
+
+def land_paged(
+    landing: SnapshotLanding,
+    *,
+    source: str,
+    group: str,
+    fetch: Callable[[int], Fetched],
+    page_info: Callable[[bytes, str], PageInfo],
+    name: Callable[[int, int], str],
+) -> list[str]:
+    """Land every page of one query as a sealed group; returns the entry names.
+
+    ``fetch(index)`` gets one page; ``page_info(body, url)`` reads its envelope;
+    ``name(pass_no, index)`` names the landed entry. A group sealed in an earlier
+    (interrupted) run is returned as is; pages of an unsealed pass are reused.
+    """
+    sealed = landing.sealed(group)
+    if sealed is not None:
+        return list(sealed["entries"])  # type: ignore[arg-type]
+
+    for pass_no in range(MAX_RESTARTS + 1):
+        names: list[str] = []
+        first_total: int | None = None
+        moved = False
+        index = 0
+        while True:
+            if index >= MAX_PAGES:
+                raise SourceError(source, group, f"more than {MAX_PAGES} pages; aborting")
+            entry_name = name(pass_no, index)
+            existing = landing.entry(entry_name)
+            if existing is not None:  # resume an interrupted run
+                body = landing.read(entry_name)
+                url = existing.url
+            else:
+                fetched = fetch(index)
+                body, url = fetched.body, fetched.url
+            info = page_info(body, url)
+            if existing is None:
+                landing.store(
+                    entry_name,
+                    fetched,
+                    group=group,
+                    info={"page": index, "count": info.count, "total": info.total_elements},
+                )
+            names.append(entry_name)
+            if index == 0:
+                first_total = info.total_elements
+            elif info.total_elements != first_total:
+                moved = True
+                break
+            if info.is_final(index):
+                break
+            index += 1
+        if not moved:
+            landing.seal(group, names, passes=pass_no + 1, total=first_total, pages=len(names))
+            return names
+    raise SourceError(
+        source,
+        group,
+        f"total changed between pages in {MAX_RESTARTS + 1} consecutive passes; "
+        "the upstream data is changing too fast to page through consistently",
+    )

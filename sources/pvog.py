@@ -1,0 +1,131 @@
+"""PVOG Suchdienst: ``GET /v5/servicedescriptions/csv?ars=…`` client and parser.
+
+Wire format (``../shared/docs/sources.md`` §2e, observed on a real response): UTF-8
+without BOM, LF, separator ``|``, one header line, one row per Leistung ×
+Onlinedienst. Fields are never quoted, yet inner quotes are doubled (``""``) and
+some fields start with ``""``; a standard CSV reader chokes on them, so quoting is
+disabled and ``""`` is replaced by ``"`` afterwards.
+"""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+import requests
+
+from sources.config import HttpSettings
+from sources.http import Fetched, HttpClient
+
+SOURCE = "pvog"
+CLIENT_ID_HEADER = "pvog-sud-api-client-id"
+
+# wire header -> column name
+COLUMNS: dict[str, str] = {
+    "ID-LB": "id_lb",
+    "Leikaschlüssel": "leika_key",
+    "Name": "name",
+    "Name2": "name2",
+    "Updatedatum": "updatedatum",
+    "ID-OD": "id_od",
+    "Bezeichnung OD": "bezeichnung_od",
+    "Links": "links",
+}
+SCHEMA = pl.Schema(
+    {
+        "id_lb": pl.String,
+        "leika_key": pl.String,
+        "name": pl.String,
+        "name2": pl.String,
+        "updatedatum": pl.Datetime("us"),
+        "id_od": pl.String,
+        "bezeichnung_od": pl.String,
+        "links": pl.String,
+        "line_number": pl.Int64,
+    }
+)
+DELIMITER = "|"
+
+
+class PvogFormatError(ValueError):
+    pass
+
+
+def parse_csv(body: bytes, url: str = "") -> pl.DataFrame:
+    """Parse the pipe-delimited export; errors name the line and column."""
+
+    def fail(reason: str) -> PvogFormatError:
+        return PvogFormatError(f"{SOURCE}: {reason}" + (f" ({url})" if url else ""))
+
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail(f"body is not UTF-8 at byte {exc.start} (wrong encoding?)") from exc
+    text = text.removeprefix("\ufeff")
+    lines = text.split("\n")
+    header = lines[0].rstrip("\r").split(DELIMITER)
+    if len(header) == 1:
+        guess = next((d for d in (";", ",", "\t") if d in header[0]), None)
+        hint = f"; the header looks {guess!r}-delimited" if guess else ""
+        raise fail(f"header has no {DELIMITER!r} separator{hint}: {header[0][:80]!r}")
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise fail(f"missing column {missing[0]!r} in header")
+    extra = [c for c in header if c not in COLUMNS]
+    if extra:
+        raise fail(f"unexpected column {extra[0]!r} in header")
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip() and line.rstrip("\r").count(DELIMITER) != len(header) - 1:
+            raise fail(f"line {number}: {line.count(DELIMITER) + 1} fields, expected {len(header)}")
+    frame = pl.read_csv(
+        io.StringIO(text),
+        separator=DELIMITER,
+        quote_char=None,
+        infer_schema=False,
+        has_header=True,
+    ).rename(COLUMNS)
+    frame = frame.with_columns(
+        pl.col(c).str.replace_all('""', '"', literal=True).str.strip_chars("\r")
+        for c in COLUMNS.values()
+    ).with_columns(pl.col(c).replace("", None) for c in COLUMNS.values())
+    bad_dates = frame.filter(
+        pl.col("updatedatum").is_not_null()
+        & pl.col("updatedatum")
+        .str.strptime(pl.Datetime("us"), "%d.%m.%Y %H:%M", strict=False)
+        .is_null()
+    )
+    if bad_dates.height:
+        raise fail(
+            f"column 'Updatedatum' is not DD.MM.YYYY HH:MM in {bad_dates.height} row(s), "
+            f"first: {bad_dates['updatedatum'][0]!r}"
+        )
+    return frame.with_columns(
+        pl.col("updatedatum").str.strptime(pl.Datetime("us"), "%d.%m.%Y %H:%M"),
+        (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("line_number"),
+    ).select(SCHEMA.names())
+
+
+class PvogClient:
+    def __init__(self, base_url: str, http: HttpClient, client_id: str = "") -> None:
+        self.base_url = base_url.rstrip("/")
+        self.http = http
+        self.client_id = client_id
+
+    @classmethod
+    def create(
+        cls,
+        base_url: str,
+        settings: HttpSettings,
+        session: requests.Session | None = None,
+        client_id: str = "",
+    ) -> PvogClient:
+        return cls(base_url, HttpClient(SOURCE, settings, session), client_id)
+
+    def csv_url(self) -> str:
+        return f"{self.base_url}/v5/servicedescriptions/csv"
+
+    def fetch_csv(self, ars: str) -> Fetched:
+        headers = {"Accept": "text/csv"}
+        if self.client_id:
+            headers[CLIENT_ID_HEADER] = self.client_id
+        return self.http.get(self.csv_url(), params={"ars": ars}, headers=headers, expect="csv")

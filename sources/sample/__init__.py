@@ -1,0 +1,1 @@
+"""The embedded sample: real files where they exist, a seeded generator elsewhere."""
