@@ -167,10 +167,15 @@ class HttpClient:
         attempt = 0
         last_reason = "no attempt made"
         while attempt < s.max_attempts:
-            attempt += 1
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
+            if remaining <= 0:  # a backoff overslept the deadline: no attempt is left
+                raise SourceError(
+                    self.source,
+                    full_url,
+                    f"deadline of {s.deadline:g}s exceeded after {attempt} attempt(s); "
+                    f"last error: {last_reason}",
+                )
+            attempt += 1
             self._gate(url).wait()
             retry_after: float | None = None
             try:

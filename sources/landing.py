@@ -111,7 +111,8 @@ class SnapshotLanding:
         return (self.dir / MANIFEST).exists()
 
     def _replay_journal(self) -> None:
-        with open(self.dir / JOURNAL, encoding="utf-8") as handle:
+        line = ""
+        with open(self.dir / JOURNAL, encoding="utf-8", errors="replace") as handle:
             for line in handle:
                 try:
                     record = json.loads(line)
@@ -123,6 +124,10 @@ class SnapshotLanding:
                         self._entries[entry.name] = entry
                 elif record.get("kind") == "group":
                     self._groups[record["group"]] = record["seal"]
+        if line and not line.endswith("\n"):
+            # End the torn line, or the next record appended would be glued to it and lost.
+            with open(self.dir / JOURNAL, "a", encoding="utf-8") as handle:
+                handle.write("\n")
 
     def _file(self, name: str) -> Path:
         return self.dir / f"{name}.gz"
