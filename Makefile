@@ -37,7 +37,7 @@ validate: $(STAMP)
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
 dev: $(STAMP)
-	mkdir -p data/dagster
+	mkdir -p data/dagster && test -f data/dagster/dagster.yaml || cp dagster.yaml data/dagster/
 	DAGSTER_HOME=$${DAGSTER_HOME:-$$(pwd)/data/dagster} $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $${PORT:-3000}
 
 clean:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -26,6 +27,9 @@ class SnapshotOutcome:
     snapshot: str
     seconds: float
     rows: dict[str, int] = field(default_factory=dict)
+
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 class RunFailed(RuntimeError):
@@ -73,6 +77,9 @@ def _prepare_dagster_home(settings: Settings) -> Path:
     """Persist run history under the data directory unless DAGSTER_HOME is set."""
     home = Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / "dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
+    instance_config = home / "dagster.yaml"
+    if not instance_config.exists():
+        shutil.copyfile(PROJECT_ROOT / "dagster.yaml", instance_config)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

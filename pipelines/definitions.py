@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.defs.normalized import NORMALIZED_ASSETS
 from pipelines.defs.raw import RAW_ASSETS
 from pipelines.resources import OzgSettings
 from sources.config import Settings
 
-PARTITIONED_ASSETS = [*RAW_ASSETS]
+PARTITIONED_ASSETS = [*RAW_ASSETS, *NORMALIZED_ASSETS]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

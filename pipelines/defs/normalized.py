@@ -1,0 +1,146 @@
+"""Normalised tables: polars normalisation + great-expectations gate, per snapshot.
+
+Thin glue around ``pipelines.lib.tables``. Each asset stages its partition, validates
+it, and promotes it only when every blocking expectation passed (write-audit-publish).
+The suite's outcome is reported as two asset checks: ``<table>_gate`` (blocking) and
+``<table>_warnings`` (non-blocking). A blocked gate fails the step with a message that
+names the expectations and shows failing values; the promoted partition is untouched.
+"""
+
+# No `from __future__ import annotations`: Dagster inspects the context annotation.
+from collections.abc import Iterator
+
+import dagster as dg
+
+from pipelines.defs.raw import raw_dashboard, raw_destatis_gv100ad, raw_fim, raw_pvog
+from pipelines.lib.gate import GateResult
+from pipelines.lib.tables import BUILDERS
+from pipelines.partitions import snapshot_date, snapshot_partitions
+from pipelines.resources import OzgSettings
+
+NORMALIZED_GROUP = "normalized"
+
+
+def _checks(table: str) -> list[dg.AssetCheckSpec]:
+    key = dg.AssetKey(["normalized", table])
+    return [
+        dg.AssetCheckSpec(
+            f"{table}_gate",
+            asset=key,
+            blocking=True,
+            description=f"blocking expectations of expectations/{table}.json",
+        ),
+        dg.AssetCheckSpec(
+            f"{table}_warnings",
+            asset=key,
+            blocking=False,
+            description=f"non-blocking expectations of expectations/{table}.json",
+        ),
+    ]
+
+
+def _outcomes(result: GateResult, blocking: bool) -> list[dict[str, object]]:
+    return [
+        {
+            "id": o.id,
+            "passed": o.success,
+            "observed": o.observed,
+            "unexpected_count": o.unexpected_count,
+            "sample": o.unexpected_sample,
+        }
+        for o in result.validation.outcomes
+        if o.blocking == blocking
+    ]
+
+
+def _gate_events(table: str, result: GateResult, mode: str) -> Iterator[object]:
+    validation = result.validation
+    if validation.passed:
+        yield dg.MaterializeResult(
+            metadata={
+                "mode": mode,
+                "sample": mode == "sample",
+                "rows": dg.MetadataValue.int(result.rows),
+                "quarantined": dg.MetadataValue.int(result.quarantined),
+                "quarantine_reasons": dg.MetadataValue.json(result.reasons),
+                "previous_rows": result.extra.get("previous_rows"),
+                "path": dg.MetadataValue.path(result.path),
+                "warnings": dg.MetadataValue.int(len(validation.warnings)),
+            }
+        )
+    yield dg.AssetCheckResult(
+        check_name=f"{table}_gate",
+        passed=validation.passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "evaluated": len([o for o in validation.outcomes if o.blocking]),
+            "failed": dg.MetadataValue.json([o.id for o in validation.blocking_failures]),
+            "outcomes": dg.MetadataValue.json(_outcomes(result, blocking=True)),
+        },
+    )
+    yield dg.AssetCheckResult(
+        check_name=f"{table}_warnings",
+        passed=not validation.warnings,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "failed": dg.MetadataValue.json([o.id for o in validation.warnings]),
+            "outcomes": dg.MetadataValue.json(_outcomes(result, blocking=False)),
+        },
+    )
+    if not validation.passed:
+        raise dg.Failure(
+            description=f"quality gate blocked: {validation.summary()}",
+            metadata={"rejected_partition": dg.MetadataValue.path(result.path)},
+            allow_retries=False,
+        )
+
+
+def _normalized_asset(table: str, deps: list[object], description: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=table,
+        key_prefix=["normalized"],
+        group_name=NORMALIZED_GROUP,
+        partitions_def=snapshot_partitions,
+        deps=deps,
+        check_specs=_checks(table),
+        kinds={"polars", "parquet"},
+        description=description,
+        output_required=False,
+    )
+    def _asset(context: dg.AssetExecutionContext, ozg: OzgSettings):
+        settings = ozg.settings()
+        result = BUILDERS[table](settings, snapshot_date(context))
+        context.log.info(result.validation.summary())
+        yield from _gate_events(table, result, settings.mode)
+
+    return _asset
+
+
+gebiete = _normalized_asset(
+    "gebiete",
+    [raw_destatis_gv100ad],
+    "Every Gebietskörperschaft of the GV100AD: ARS, AGS, Ebene, Gebietstyp, parent ARS "
+    "chain, population, area, PLZ, Gebietsstand.",
+)
+leistungen = _normalized_asset(
+    "leistungen",
+    [raw_fim, raw_dashboard, raw_pvog],
+    "One row per LeiKa key: names, OZG-ID and name, Themenfeld, Typisierung, source.",
+)
+verfuegbarkeit = _normalized_asset(
+    "verfuegbarkeit",
+    [
+        raw_dashboard,
+        dg.AssetKey(["normalized", "gebiete"]),
+        dg.AssetKey(["normalized", "leistungen"]),
+    ],
+    "Availability entries per query ARS and perspective: LeiKa key, providing ARS and its "
+    "Ebene, OZG-ID, URL, online status, aktiv, Flächendeckung, Datenstand.",
+)
+onlinedienste = _normalized_asset(
+    "onlinedienste",
+    [raw_pvog, dg.AssetKey(["normalized", "leistungen"])],
+    "PVOG: Leistung ↔ Onlinedienst with names and links.",
+)
+
+NORMALIZED_ASSETS = [gebiete, leistungen, verfuegbarkeit, onlinedienste]

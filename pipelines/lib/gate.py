@@ -1,0 +1,115 @@
+"""Write-audit-publish for one normalised table and snapshot.
+
+1. write the quarantine of this attempt and stage the partition;
+2. validate the staged frame against its great-expectations suite;
+3. promote it (atomic rename) only if every blocking expectation passed; otherwise
+   move it to ``_rejected/`` for inspection and leave the promoted partition as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from pipelines.lib import quality
+from pipelines.lib.lake import Lake
+from pipelines.lib.normalize import Normalized
+
+# Share of rows a table may lose (blocking) or gain (warning) against the previous snapshot.
+ROW_TOLERANCE = {"gebiete": 0.05, "leistungen": 0.2, "verfuegbarkeit": 0.2, "onlinedienste": 0.2}
+ROW_GROWTH = 0.5
+
+
+class QualityGateFailed(RuntimeError):
+    def __init__(self, validation: quality.Validation) -> None:
+        super().__init__(validation.summary())
+        self.validation = validation
+
+
+@dataclass(frozen=True)
+class GateResult:
+    table: str
+    snapshot: date
+    rows: int
+    quarantined: int
+    reasons: dict[str, int]
+    validation: quality.Validation
+    promoted: bool
+    path: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def previous_bounds(lake: Lake, table: str, snapshot: date) -> dict[str, Any]:
+    previous = lake.previous_snapshot(table, snapshot)
+    if previous is None:
+        return {"min_rows_vs_previous": 0, "max_rows_vs_previous": None, "previous_rows": None}
+    rows = pl.scan_parquet(lake.partition(table, previous)).select(pl.len()).collect().item()
+    tolerance = ROW_TOLERANCE[table]
+    return {
+        "min_rows_vs_previous": int(rows * (1 - tolerance)),
+        "max_rows_vs_previous": int(rows * (1 + ROW_GROWTH)) + 1,
+        "previous_rows": rows,
+    }
+
+
+def run_gate(
+    lake: Lake,
+    table: str,
+    snapshot: date,
+    normalized: Normalized,
+    parameters: dict[str, Any],
+    *,
+    land: str,
+) -> GateResult:
+    lake.write_quarantine(table, snapshot, normalized.quarantine)
+    lake.stage(table, snapshot, normalized.table)
+    bounds = previous_bounds(lake, table, snapshot)
+    validation = quality.validate(
+        table,
+        normalized.table,
+        snapshot.isoformat(),
+        {**parameters, **{k: v for k, v in bounds.items() if k != "previous_rows"}},
+        land=land,
+    )
+    _write_validation(lake, validation, normalized, bounds)
+    if validation.passed:
+        path = lake.promote(table, snapshot)
+    else:
+        path = lake.staging(table, snapshot)
+        rejected = lake.normalized / "_rejected" / table / path.parent.name / path.name
+        rejected.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, rejected)
+        path = rejected
+    return GateResult(
+        table=table,
+        snapshot=snapshot,
+        rows=normalized.table.height,
+        quarantined=normalized.quarantine.height,
+        reasons=normalized.reasons(),
+        validation=validation,
+        promoted=validation.passed,
+        path=str(path),
+        extra={"previous_rows": bounds["previous_rows"]},
+    )
+
+
+def _write_validation(
+    lake: Lake, validation: quality.Validation, normalized: Normalized, bounds: dict[str, Any]
+) -> None:
+    path = lake.quality_dir() / "validations" / f"{validation.snapshot}__{validation.table}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        **validation.to_dict(),
+        "quarantined": normalized.quarantine.height,
+        "quarantine_reasons": normalized.reasons(),
+        "previous_rows": bounds["previous_rows"],
+        "sample": bool(normalized.table["sample"].any()) if normalized.table.height else None,
+    }
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
