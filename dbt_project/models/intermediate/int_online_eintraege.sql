@@ -1,0 +1,8 @@
+-- Working entries per providing ARS, from the "own entries" pulls (includeAbove=false):
+-- the building blocks of every Kommune's citizen view.
+select snapshot_date, anbieter_ars, leika_key,
+       min(url) as url,
+       count(distinct url) as n_urls
+from {{ ref('stg_verfuegbarkeit') }}
+where perspective = 'own' and eintrag_online
+group by all

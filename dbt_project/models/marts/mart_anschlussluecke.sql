@@ -1,0 +1,79 @@
+-- Connection backlog (Anschlusslücke, metrics.md §6.8): per Kommune the applicable
+-- Leistungen it lacks although most of its peers, or most Gemeinden of its Kreis, already
+-- offer them; with the age of each gap and ordered by how many peers have it.
+with paare as (
+    select p.snapshot_date, p.ars, p.leika_key, p.online, k.peer_gruppe, k.kreis_ars,
+           k.kommunenart
+    from {{ ref('int_verfuegbarkeit_paare') }} p
+    join {{ ref('int_kommunen') }} k on k.snapshot_date = p.snapshot_date and k.ars = p.ars
+    where (k.kommunenart = 'Gemeinde' and p.buerger) or (k.kommunenart = 'Landkreis' and p.traeger)
+),
+mit_vergleich as (
+    select
+        *,
+        count(*) over peer - 1 as n_peers,
+        count(*) filter (where online) over peer - online::int as n_peers_online,
+        count(*) filter (where kommunenart = 'Gemeinde') over kreis
+            - (kommunenart = 'Gemeinde')::int as n_kreis_gemeinden,
+        count(*) filter (where kommunenart = 'Gemeinde' and online) over kreis
+            - (kommunenart = 'Gemeinde' and online)::int as n_kreis_gemeinden_online
+    from paare
+    window
+        peer as (partition by snapshot_date, leika_key, peer_gruppe),
+        kreis as (partition by snapshot_date, leika_key, kreis_ars)
+),
+luecken as (
+    select
+        *,
+        n_peers_online::double / nullif(n_peers, 0) as anteil_peers_online,
+        n_kreis_gemeinden_online::double / nullif(n_kreis_gemeinden, 0)
+            as anteil_kreis_online
+    from mit_vergleich
+    where not online
+      and (n_peers_online::double / nullif(n_peers, 0) > 0.5
+           or n_kreis_gemeinden_online::double / nullif(n_kreis_gemeinden, 0) > 0.5)
+),
+stichtage as (
+    select snapshot_date, row_number() over (order by snapshot_date) as nr
+    from (select distinct snapshot_date from {{ ref('int_kommunen') }})
+),
+inseln as (
+    -- Gaps-and-islands: consecutive snapshots with the same gap share one start date.
+    select l.*, s.nr - row_number() over (
+        partition by l.ars, l.leika_key order by l.snapshot_date
+    ) as insel
+    from luecken l join stichtage s using (snapshot_date)
+)
+select
+    i.snapshot_date,
+    i.ars,
+    k.name,
+    i.kommunenart,
+    i.leika_key,
+    le.leika_name,
+    i.peer_gruppe,
+    i.n_peers,
+    i.n_peers_online,
+    i.anteil_peers_online,
+    i.kreis_ars,
+    i.n_kreis_gemeinden,
+    i.n_kreis_gemeinden_online,
+    i.anteil_kreis_online,
+    min(i.snapshot_date) over (partition by i.ars, i.leika_key, i.insel) as luecke_seit,
+    min(i.snapshot_date) over (partition by i.ars, i.leika_key, i.insel)
+        = (select min(snapshot_date) from stichtage) as luecke_seit_zensiert,
+    datediff('day', min(i.snapshot_date) over (partition by i.ars, i.leika_key, i.insel),
+             i.snapshot_date) as luecke_alter_tage,
+    pk.leika_key is not null as im_prioritaetenkorb,
+    row_number() over (
+        partition by i.snapshot_date, i.ars
+        order by i.n_peers_online desc, i.anteil_kreis_online desc nulls last, i.leika_key
+    ) as rang,
+    '{{ var("definition_version") }}' as definition_version,
+    k.sample
+from inseln i
+join {{ ref('int_kommunen') }} k on k.snapshot_date = i.snapshot_date and k.ars = i.ars
+left join {{ ref('stg_leistungen') }} le
+    on le.snapshot_date = i.snapshot_date and le.leika_key = i.leika_key
+left join (select distinct leika_key from {{ ref('priority_baskets') }}) pk
+    on pk.leika_key = i.leika_key

@@ -1,0 +1,58 @@
+-- Roll-out per Kommune × Leistung over all snapshots (metrics.md §6.7): first online
+-- snapshot, the Land's first online snapshot t0, lag in days with censoring flags.
+-- Gemeinden: citizen view; Landkreise: Träger view.
+with paare as (
+    select p.*, k.kommunenart
+    from {{ ref('int_verfuegbarkeit_paare') }} p
+    join {{ ref('int_kommunen') }} k on k.snapshot_date = p.snapshot_date and k.ars = p.ars
+    where (k.kommunenart = 'Gemeinde' and p.buerger) or (k.kommunenart = 'Landkreis' and p.traeger)
+),
+fenster as (
+    select min(snapshot_date) as erster_stichtag, max(snapshot_date) as letzter_stichtag
+    from {{ ref('int_kommunen') }}
+),
+je_paar as (
+    select
+        ars, leika_key, any_value(kommunenart) as kommunenart,
+        min(snapshot_date) filter (where online) as erstmals_online,
+        bool_or(online and snapshot_date = (select letzter_stichtag from fenster))
+            as aktuell_online,
+        count(*) filter (where online) as n_stichtage_online,
+        count(*) as n_stichtage
+    from paare
+    group by all
+),
+mit_t0 as (
+    select *, min(erstmals_online) over (partition by leika_key) as t0_land
+    from je_paar
+)
+select
+    m.ars,
+    k.name,
+    m.kommunenart,
+    m.leika_key,
+    l.leika_name,
+    f.erster_stichtag,
+    f.letzter_stichtag,
+    m.t0_land,
+    m.t0_land = f.erster_stichtag as t0_links_zensiert,
+    m.erstmals_online,
+    m.erstmals_online is not null as eingefuehrt,
+    m.erstmals_online = f.erster_stichtag as links_zensiert,
+    m.erstmals_online is null as rechts_zensiert,
+    case when m.erstmals_online is not null then datediff('day', m.t0_land, m.erstmals_online)
+         when m.t0_land is not null then datediff('day', m.t0_land, f.letzter_stichtag)
+    end as verzoegerung_tage,
+    -- Lag statistics use only pairs adopted inside the window with a known start.
+    coalesce(m.erstmals_online > f.erster_stichtag and m.t0_land > f.erster_stichtag, false)
+        as in_lag_statistik,
+    m.aktuell_online,
+    m.n_stichtage_online,
+    m.n_stichtage,
+    '{{ var("definition_version") }}' as definition_version,
+    k.sample
+from mit_t0 m
+cross join fenster f
+join {{ ref('int_kommunen') }} k on k.snapshot_date = f.letzter_stichtag and k.ars = m.ars
+left join {{ ref('stg_leistungen') }} l
+    on l.snapshot_date = f.letzter_stichtag and l.leika_key = m.leika_key
