@@ -101,10 +101,17 @@ def run_pipeline(
 ) -> list[SnapshotOutcome]:  # type: ignore[no-untyped-def]
     import dagster as dg
 
+    from pipelines.dbt_project import ensure_manifest
+
+    ensure_manifest(force=True)  # the graph must match the dbt project as it is now
     from pipelines.definitions import PARTITIONED_ASSETS
+    from pipelines.defs.marts import MART_ASSETS, dbt_resource
     from pipelines.resources import OzgSettings
 
-    resources = {"ozg": OzgSettings.from_settings(settings, force_refetch=force_refetch)}
+    resources = {
+        "ozg": OzgSettings.from_settings(settings, force_refetch=force_refetch),
+        "dbt": dbt_resource(),
+    }
     outcomes = []
     with dg.DagsterInstance.get() as instance:
         for snapshot in snapshots:
@@ -128,6 +135,29 @@ def run_pipeline(
                     outcome.rows[materialization.asset_key.to_user_string()] = int(rows.value)
             outcomes.append(outcome)
             echo(_format_outcome(outcome))
+        started = time.monotonic()
+        result = dg.materialize(
+            [*PARTITIONED_ASSETS, *MART_ASSETS],
+            selection=dg.AssetSelection.assets(*MART_ASSETS),
+            resources=resources,
+            instance=instance,
+            raise_on_error=False,
+            tags={"ozg/mode": settings.mode, "ozg/land": settings.land},
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+        if not result.success:
+            raise RunFailed(f"dbt marts: {_failure_reason(result)}")
+        failed_checks = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
+        echo(
+            f"  dbt build     {time.monotonic() - started:5.1f}s  "
+            f"{len(result.get_asset_materialization_events())} models, "
+            f"{len(result.get_asset_check_evaluations())} tests"
+            + (
+                f", {len(failed_checks)} failed (non-blocking): {failed_checks[:3]}"
+                if failed_checks
+                else ""
+            )
+        )
     return outcomes
 
 
@@ -173,6 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  raw landing:    {data_dir / 'raw'}  (one folder per source and snapshot, "
         "manifest.json in each)"
     )
+    print(f"  warehouse:      {data_dir / 'warehouse' / 'ozg.duckdb'}  (schema marts.*)")
+    print(f"  normalised:     {data_dir / 'normalized'}  (quarantine: {data_dir / 'quarantine'})")
+    print(f"  quality report: {data_dir / 'quality' / 'report.html'}")
     print(f"  Dagster home:   {home}  (run history; `make dev` shows it)")
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.defs.marts import MART_ASSETS, dbt_resource
 from pipelines.defs.normalized import NORMALIZED_ASSETS
 from pipelines.defs.raw import RAW_ASSETS
 from pipelines.resources import OzgSettings
@@ -14,8 +15,8 @@ PARTITIONED_ASSETS = [*RAW_ASSETS, *NORMALIZED_ASSETS]
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*PARTITIONED_ASSETS],
-        resources={"ozg": OzgSettings.from_settings(settings)},
+        assets=[*PARTITIONED_ASSETS, *MART_ASSETS],
+        resources={"ozg": OzgSettings.from_settings(settings), "dbt": dbt_resource()},
     )
 
 

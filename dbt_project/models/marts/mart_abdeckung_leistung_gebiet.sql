@@ -18,8 +18,8 @@ abdeckung as (
         snapshot_date, leika_key, gebietsebene, gebiet_ars,
         count(*) as n_gemeinden,
         count(*) filter (where online) as n_gemeinden_online,
-        sum(bevoelkerung) as bevoelkerung,
-        coalesce(sum(bevoelkerung) filter (where online), 0) as bevoelkerung_online
+        sum(bevoelkerung)::bigint as bevoelkerung,
+        coalesce(sum(bevoelkerung) filter (where online), 0)::bigint as bevoelkerung_online
     from gebiete
     group by all
 ),
