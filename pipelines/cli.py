@@ -14,12 +14,13 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sources.config import Settings
+from sources.config import Settings, env
 
 
 @dataclass
@@ -84,6 +85,35 @@ def _prepare_dagster_home(settings: Settings) -> Path:
     return home
 
 
+@contextmanager
+def run_lock(settings: Settings) -> Iterator[None]:
+    """One pipeline run per data directory: DuckDB has a single writer, and two runs
+    would race on the same partitions. A second run waits (or is refused)."""
+    from filelock import FileLock, Timeout
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.data_dir / ".ozg-run.lock"))
+    timeout = float(env("OZG_RUN_LOCK_TIMEOUT"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if timeout <= 0:
+            raise RunFailed(
+                f"another ozg run is using {settings.data_dir} (lock {lock.lock_file}); refused"
+            ) from None
+        print(f"another ozg run is using {settings.data_dir}; waiting up to {timeout:g}s …")
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise RunFailed(
+                f"another ozg run kept {settings.data_dir} locked for {timeout:g}s; gave up"
+            ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def _failure_reason(result) -> str:  # type: ignore[no-untyped-def]
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data is not None:
@@ -105,7 +135,9 @@ def run_pipeline(
 
     ensure_manifest(force=True)  # the graph must match the dbt project as it is now
     from pipelines.definitions import PARTITIONED_ASSETS
+    from pipelines.defs.docs import DOC_ASSETS
     from pipelines.defs.marts import MART_ASSETS, dbt_resource
+    from pipelines.defs.publish import PUBLISH_ASSETS
     from pipelines.resources import OzgSettings
 
     resources = {
@@ -136,17 +168,21 @@ def run_pipeline(
             outcomes.append(outcome)
             echo(_format_outcome(outcome))
         started = time.monotonic()
-        result = dg.materialize(
-            [*PARTITIONED_ASSETS, *MART_ASSETS],
-            selection=dg.AssetSelection.assets(*MART_ASSETS),
-            resources=resources,
-            instance=instance,
-            raise_on_error=False,
-            tags={"ozg/mode": settings.mode, "ozg/land": settings.land},
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
+        log_path = settings.data_dir / "logs" / f"dbt-{time.strftime('%Y%m%dT%H%M%S')}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        # dbt's own log (hundreds of lines) goes to a file; the summary stays readable.
+        with open(log_path, "w", encoding="utf-8") as log, redirect_stdout(log):
+            result = dg.materialize(
+                [*PARTITIONED_ASSETS, *MART_ASSETS, *DOC_ASSETS, *PUBLISH_ASSETS],
+                selection=dg.AssetSelection.assets(*MART_ASSETS, *DOC_ASSETS, *PUBLISH_ASSETS),
+                resources=resources,
+                instance=instance,
+                raise_on_error=False,
+                tags={"ozg/mode": settings.mode, "ozg/land": settings.land},
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            )
         if not result.success:
-            raise RunFailed(f"dbt marts: {_failure_reason(result)}")
+            raise RunFailed(f"dbt marts: {_failure_reason(result)} (log: {log_path})")
         failed_checks = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
         echo(
             f"  dbt build     {time.monotonic() - started:5.1f}s  "
@@ -189,7 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{len(snapshots)} snapshot(s) · {banner}"
         )
         started = time.monotonic()
-        run_pipeline(settings, snapshots, force_refetch=args.force_refetch)
+        with run_lock(settings):
+            run_pipeline(settings, snapshots, force_refetch=args.force_refetch)
     except KeyboardInterrupt:
         print("ozg: interrupted", file=sys.stderr)
         return 130
@@ -206,6 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  warehouse:      {data_dir / 'warehouse' / 'ozg.duckdb'}  (schema marts.*)")
     print(f"  normalised:     {data_dir / 'normalized'}  (quarantine: {data_dir / 'quarantine'})")
     print(f"  quality report: {data_dir / 'quality' / 'report.html'}")
+    print(f"  metric page:    {data_dir / 'docs' / 'metrikverzeichnis.html'}")
+    print(f"  published:      {data_dir / 'published'}  (ozg.duckdb + marts/*.parquet|csv for BI)")
     print(f"  Dagster home:   {home}  (run history; `make dev` shows it)")
     return 0
 

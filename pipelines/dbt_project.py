@@ -41,18 +41,27 @@ def ensure_manifest(*, force: bool = False) -> Path:
     """Parse the project when its manifest is missing (a fresh clone) or when asked.
 
     (``DbtProject.preparer`` would look for ``dbt`` on PATH only.)"""
-    if force or not dbt_project.manifest_path.exists():
-        command = [
-            dbt_executable(),
-            "parse",
-            "--quiet",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-        ]
-        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"dbt parse failed: {(done.stdout + done.stderr).strip()[-500:]}")
+    from filelock import FileLock
+
+    DBT_PROJECT_DIR.joinpath("target").mkdir(exist_ok=True)
+    # Concurrent processes share target/: parse one at a time.
+    with FileLock(str(DBT_PROJECT_DIR / "target" / ".parse.lock")):
+        if force or not dbt_project.manifest_path.exists():
+            _parse()
     return dbt_project.manifest_path
+
+
+def _parse() -> None:
+    command = [
+        dbt_executable(),
+        "parse",
+        "--quiet",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+    ]
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"dbt parse failed: {(done.stdout + done.stderr).strip()[-500:]}")

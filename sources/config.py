@@ -53,6 +53,12 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "it): `pilots`, `all` or `none`",
     ),
     "OZG_SAMPLE_SEED": ("20251201", "seed of the synthetic sample generator"),
+    "OZG_ALERT_WEBHOOK": ("", "URL that receives a JSON failure record when a Dagster run fails"),
+    "OZG_RUN_LOCK_TIMEOUT": (
+        "3600",
+        "seconds an `ozg run` waits for another run on the same data directory "
+        "(0 = refuse at once)",
+    ),
 }
 
 USER_AGENT = "ozg-verfuegbarkeit/0.1 (+open-source ETL for the BMDS-Hessen pilot; python-requests)"

@@ -60,7 +60,7 @@ class _ReplayAdapter(BaseAdapter):
             else parts.path
         )
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
-        if request.method != "GET":
+        if request.method not in ("GET", "HEAD"):
             status, headers, body = _error(405, "method not allowed")
         else:
             status, headers, body = self.handler(path, params, request.headers)
@@ -73,7 +73,7 @@ class _ReplayAdapter(BaseAdapter):
             404: "Not Found",
         }.get(status, "")
         response.headers = CaseInsensitiveDict({**headers, "Content-Length": str(len(body))})
-        response._content = body
+        response._content = b"" if request.method == "HEAD" else body
         response.url = request.url or ""
         response.request = request
         response.encoding = "utf-8"

@@ -14,7 +14,7 @@ import dagster as dg
 
 from pipelines.defs.raw import raw_dashboard, raw_destatis_gv100ad, raw_fim, raw_pvog
 from pipelines.lib.gate import GateResult
-from pipelines.lib.tables import BUILDERS
+from pipelines.lib.tables import build
 from pipelines.partitions import snapshot_date, snapshot_partitions
 from pipelines.resources import OzgSettings
 
@@ -66,6 +66,7 @@ def _gate_events(table: str, result: GateResult, mode: str) -> Iterator[object]:
                 "previous_rows": result.extra.get("previous_rows"),
                 "path": dg.MetadataValue.path(result.path),
                 "warnings": dg.MetadataValue.int(len(validation.warnings)),
+                "unchanged": bool(result.extra.get("unchanged", False)),
             }
         )
     yield dg.AssetCheckResult(
@@ -109,7 +110,7 @@ def _normalized_asset(table: str, deps: list[object], description: str) -> dg.As
     )
     def _asset(context: dg.AssetExecutionContext, ozg: OzgSettings):
         settings = ozg.settings()
-        result = BUILDERS[table](settings, snapshot_date(context))
+        result = build(settings, table, snapshot_date(context), force=ozg.force_refetch)
         context.log.info(result.validation.summary())
         yield from _gate_events(table, result, settings.mode)
 

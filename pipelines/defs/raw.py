@@ -12,11 +12,6 @@ from pipelines.resources import OzgSettings
 from sources import ingest
 
 RAW_GROUP = "raw"
-# Transient upstream trouble is retried inside the HTTP layer; this retry covers a
-# whole failed step (e.g. a deadline hit) and resumes from the landed pages.
-RAW_RETRY = dg.RetryPolicy(
-    max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
-)
 
 
 def _result(report: ingest.LandingReport) -> dg.MaterializeResult:
@@ -46,7 +41,6 @@ def _tags(kind: str) -> dict[str, str]:
     key=["raw", "destatis_gv100ad"],
     group_name=RAW_GROUP,
     partitions_def=snapshot_partitions,
-    retry_policy=RAW_RETRY,
     kinds={"python", "file"},
     tags=_tags("master_data"),
     description="Destatis Gemeindeverzeichnis GV100AD (zip) as received.",
@@ -63,7 +57,6 @@ def raw_destatis_gv100ad(
     group_name=RAW_GROUP,
     partitions_def=snapshot_partitions,
     deps=[raw_destatis_gv100ad],
-    retry_policy=RAW_RETRY,
     kinds={"python", "file"},
     tags=_tags("availability"),
     description=(
@@ -90,7 +83,6 @@ def raw_dashboard(context: dg.AssetExecutionContext, ozg: OzgSettings) -> dg.Mat
     key=["raw", "pvog"],
     group_name=RAW_GROUP,
     partitions_def=snapshot_partitions,
-    retry_policy=RAW_RETRY,
     kinds={"python", "file"},
     tags=_tags("service_descriptions"),
     description="PVOG Suchdienst service-description CSV (pipe-delimited) per ARS as received.",
@@ -104,7 +96,6 @@ def raw_pvog(context: dg.AssetExecutionContext, ozg: OzgSettings) -> dg.Material
     key=["raw", "fim"],
     group_name=RAW_GROUP,
     partitions_def=snapshot_partitions,
-    retry_policy=RAW_RETRY,
     kinds={"python", "file"},
     tags=_tags("catalogue"),
     description="FIM Portal Leistungssteckbriefe (LeiKa catalogue) pages as received.",

@@ -204,8 +204,13 @@ def _split_duplicates(
     )
     duplicates = ranked.filter(pl.col("_rank") > 0).with_columns(
         pl.lit("duplicate").alias("_reason"),
+        # Name the duplicated key values, not just the grain columns (nulls spelt out).
         pl.concat_str(
-            pl.lit("duplicate of an earlier row on the grain (" + ", ".join(grain) + ")"),
+            pl.lit("duplicate of an earlier row on the grain (" + ", ".join(grain) + ") = ("),
+            pl.concat_str(
+                [pl.col(c).cast(pl.String).fill_null("null") for c in grain], separator=", "
+            ),
+            pl.lit(")"),
         ).alias("_message"),
     )
     return ranked.filter(pl.col("_rank") == 0).drop("_rank"), duplicates.drop("_rank")
@@ -482,7 +487,8 @@ def normalize_onlinedienste(rows: pl.DataFrame, snapshot: date, *, sample: bool)
     judged = rows.with_columns(leika.alias("_leika"))
     reason, message = _first_failure(
         [
-            (pl.col("id_lb").is_null(), "missing_key", pl.lit("ID-LB is empty")),
+            # Judged after cleaning: a blank ID-LB would otherwise reach the table as null.
+            (rules.clean_text(pl.col("id_lb")).is_null(), "missing_key", pl.lit("ID-LB is empty")),
             (
                 pl.col("_leika").is_null()
                 | pl.col("_leika").str.contains(rules.LEIKA_PATTERN).not_(),

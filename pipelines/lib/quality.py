@@ -71,6 +71,15 @@ class Validation:
         ]
         return f"{self.table} {self.snapshot}: blocking expectation(s) failed: " + "; ".join(parts)
 
+    @classmethod
+    def from_dict(cls, document: dict[str, Any]) -> Validation:
+        return cls(
+            table=document["table"],
+            snapshot=document["snapshot"],
+            rows=document["rows"],
+            outcomes=[Outcome(**o) for o in document["outcomes"]],
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "table": self.table,

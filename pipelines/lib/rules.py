@@ -6,8 +6,9 @@ code; rejected rows go to quarantine with a readable message, never silently awa
 Reason codes:
 
 - ``ars_invalid``: an ARS must be 12 digits. An 11-digit value whose restored Land code
-  is 01–09 gets its lost leading zero back; a 2-digit Land code or a 5-digit Kreis key
-  is padded with zeros (both unambiguous); anything else is rejected.
+  is 01–09 gets its lost leading zero back, and so does a 1-digit Land code 1–9; a
+  2-digit Land code or a 5-digit Kreis key is padded with zeros (all unambiguous);
+  anything else is rejected.
 - ``ars_unknown``: the ARS must exist in the Gemeindeverzeichnis of the snapshot (or be
   the Bund ARS).
 - ``leika_invalid``: a LeiKa key must match ``^99\\d{12}$`` after trimming; it is never
@@ -15,7 +16,7 @@ Reason codes:
 - ``enum_invalid``: enum values are trimmed, NFC-normalised, case-folded and mapped to
   a closed set; unknown values are rejected.
 - ``date_invalid``: dates are read only in the explicit formats ``YYYY-MM-DD``,
-  ``DD.MM.YYYY`` and ISO date-time.
+  ``DD.MM.YYYY`` and ISO date-time; the year must have four digits.
 - ``duplicate``: of rows equal on the table's grain the first is kept (for
   availability, a row with ``online_status = ok`` beats one without, then the first
   received by raw file and record index); the others are quarantined.
@@ -43,7 +44,11 @@ FLAECHENDECKUNG = {
     "in mind. einer kommune verfügbar": "in mind. einer Kommune verfügbar",
     "nicht in auswertung berücksichtigt": "nicht in Auswertung berücksichtigt",
 }
-DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
+# (format, shape): the shape guard stops chrono's %Y from reading "28.10.26" as year 26.
+DATE_FORMATS = (
+    ("%Y-%m-%d", r"^\d{4}-\d{1,2}-\d{1,2}$"),
+    ("%d.%m.%Y", r"^\d{1,2}\.\d{1,2}\.\d{4}$"),
+)
 
 
 def clean_text(expr: pl.Expr) -> pl.Expr:
@@ -69,6 +74,9 @@ def repair_ars(expr: pl.Expr) -> pl.Expr:
         # A lost leading zero (Land 01–09 read as a number): 11 digits starting 1–9.
         .when((length == 11) & raw.str.contains(r"^[1-9]"))
         .then(pl.lit("0") + raw)
+        # The same loss on a bare Land code: "6" is Land 06.
+        .when((length == 1) & (raw != "0"))
+        .then(pl.lit("0") + raw + pl.lit("0" * 10))
         .when(length == 2)
         .then(raw + pl.lit("0" * 10))
         .when(length == 5)
@@ -111,7 +119,10 @@ def map_enum(expr: pl.Expr, mapping: dict[str, object]) -> pl.Expr:
 def parse_date(expr: pl.Expr) -> pl.Expr:
     """A date from one of the explicit formats, else null."""
     text = expr.str.strip_chars()
-    candidates = [text.str.strptime(pl.Date, fmt, strict=False) for fmt in DATE_FORMATS]
+    candidates = [
+        pl.when(text.str.contains(shape)).then(text.str.strptime(pl.Date, fmt, strict=False))
+        for fmt, shape in DATE_FORMATS
+    ]
     iso_datetime = text.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
     is_iso_datetime = text.str.contains(
         r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"

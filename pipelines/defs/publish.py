@@ -1,0 +1,37 @@
+"""Publishing for BI tools: runs only after the marts built and their blocking checks passed."""
+
+import dagster as dg
+
+from pipelines.dbt_project import warehouse_path
+from pipelines.defs.docs import metrikverzeichnis
+from pipelines.defs.marts import ozg_dbt_assets
+from pipelines.lib.publish import publish
+from pipelines.resources import OzgSettings
+
+
+@dg.asset(
+    key=["published", "warehouse"],
+    group_name="published",
+    deps=[ozg_dbt_assets, metrikverzeichnis],
+    kinds={"duckdb", "parquet", "csv"},
+    pool="duckdb",
+    description=(
+        "data/published/ozg.duckdb (atomic replace) and every mart as Parquet and CSV "
+        "(UTF-8 with BOM, ';', decimal comma) under data/published/marts/."
+    ),
+)
+def published_warehouse(ozg: OzgSettings) -> dg.MaterializeResult:
+    settings = ozg.settings()
+    result = publish(warehouse_path(settings.data_dir), settings.data_dir, mode=settings.mode)
+    return dg.MaterializeResult(
+        metadata={
+            "mode": settings.mode,
+            "sample": settings.mode == "sample",
+            "database": dg.MetadataValue.path(str(result.database)),
+            "marts_dir": dg.MetadataValue.path(str(result.marts_dir)),
+            "rows_per_mart": dg.MetadataValue.json(result.marts),
+        }
+    )
+
+
+PUBLISH_ASSETS = [published_warehouse]

@@ -1,0 +1,62 @@
+"""Cheap probes for new upstream data, used by the scheduling sensor.
+
+* Dashboard API: one entry of the Land's own page carries ``datenstand_pvog_import``
+  (host B); host A has no Datenstand, so the total number of the Land's entries serves
+  as a change signal there.
+* Destatis GV100AD: the ETag / Last-Modified of the current edition's zip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+
+import requests
+
+from sources.config import Settings
+from sources.dashboard import DashboardClient, parse_envelope
+from sources.destatis import DestatisClient
+from sources.ingest import effective_settings, open_session
+
+
+@dataclass(frozen=True)
+class UpstreamState:
+    datenstand: str | None  # datenstand_pvog_import of the Land's entries (host B)
+    land_entries: int | None  # totalElements of the Land's own entries
+    gv100ad_version: str | None  # ETag or Last-Modified of the GV100AD edition
+
+    def key(self) -> str:
+        """A stable identity of the upstream state (the sensor's run key)."""
+        parts = [
+            f"datenstand={self.datenstand}",
+            f"eintraege={self.land_entries}",
+            f"gv100ad={self.gv100ad_version}",
+        ]
+        return "|".join(parts)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def probe(
+    settings: Settings, today: date, session: requests.Session | None = None
+) -> UpstreamState:
+    settings = effective_settings(settings)
+    session = session or open_session(settings, today.replace(day=1))
+    dashboard = DashboardClient.create(settings.dashboard_url, settings.http, session)
+    fetched = dashboard.fetch_data_page(
+        settings.land_ars, 0, 1, include_above=False, include_below=False
+    )
+    page = parse_envelope(fetched.body, fetched.url)
+    datenstand = None
+    if page.records and isinstance(page.records[0], dict):
+        value = page.records[0].get("datenstand_pvog_import")
+        datenstand = value if isinstance(value, str) else None
+    destatis = DestatisClient.create(settings.destatis_url, settings.http, session)
+    edition = destatis.http.session.head(
+        destatis.edition_url(today),
+        params={"__blob": "publicationFile"},
+        timeout=(settings.http.connect_timeout, settings.http.read_timeout),
+    )
+    version = edition.headers.get("ETag") or edition.headers.get("Last-Modified")
+    return UpstreamState(datenstand, page.info.total_elements, version)

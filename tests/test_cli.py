@@ -1,0 +1,433 @@
+"""``ozg run`` end to end, as an operator calls it: a subprocess per run.
+
+Three full runs (sample twice, live once against the sample server) plus one live run
+that fails against a closed port. The failing run spends most of its time waiting for
+Dagster's step retries, so it is started first and runs alongside the others; it is
+collected by the last test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from sources.sample.server import serve_in_thread
+
+pytestmark = pytest.mark.slow
+
+OZG = Path(sys.executable).parent / "ozg"
+SNAPSHOT = "2026-11-01"
+SOURCES = ("destatis_gv100ad", "dashboard", "pvog", "fim")
+PREFIXES = {
+    "destatis_gv100ad": "/destatis",
+    "dashboard": "/dashboard",
+    "pvog": "/pvog",
+    "fim": "/fim",
+}
+TABLES = ("gebiete", "leistungen", "verfuegbarkeit", "onlinedienste")
+FULL_RUN_TIMEOUT = 900
+ROW_LINE = re.compile(r"^\s+(\d{4}-\d{2}-\d{2})\s+[\d.]+s\s+rows: (.+)$")
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The caller's environment without OZG_* and DAGSTER_HOME (the CLI's defaults apply)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OZG_") and k != "DAGSTER_HOME"}
+    env["OZG_DATA_DIR"] = str(data_dir)
+    env.update(extra)
+    return env
+
+
+def run_ozg(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 120) -> Run:
+    started = time.monotonic()
+    done = subprocess.run(
+        [str(OZG), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return Run(done.returncode, done.stdout, done.stderr, time.monotonic() - started)
+
+
+def describe(run: Run) -> str:
+    return (
+        f"exit {run.returncode}\n--- stdout\n{run.stdout[-3000:]}\n--- stderr\n{run.stderr[-3000:]}"
+    )
+
+
+def row_counts(stdout: str, snapshot: str = SNAPSHOT) -> dict[str, int]:
+    """The per-snapshot line: ``  2026-11-01   20.1s  rows: gebiete 15,988, …``."""
+    for line in stdout.splitlines():
+        match = ROW_LINE.match(line)
+        if match and match.group(1) == snapshot:
+            counts = {}
+            for part in match.group(2).split(", "):
+                name, count = part.rsplit(" ", 1)
+                counts[name] = int(count.replace(",", ""))
+            return counts
+    raise AssertionError(f"no row-count line for {snapshot} in:\n{stdout[-3000:]}")
+
+
+def printed_path(stdout: str, label: str) -> Path:
+    line = next((ln for ln in stdout.splitlines() if ln.strip().startswith(label)), None)
+    assert line is not None, f"no {label!r} line in:\n{stdout[-3000:]}"
+    return Path(line.split(label, 1)[1].split()[0])
+
+
+def manifest(data_dir: Path, source: str) -> dict[str, object]:
+    return json.loads((data_dir / "raw" / source / SNAPSHOT / "manifest.json").read_text("utf-8"))
+
+
+def raw_files(data_dir: Path) -> dict[str, tuple[int, int]]:
+    """Every file under the raw landing with its (mtime_ns, size)."""
+    root = data_dir / "raw"
+    return {
+        str(p.relative_to(root)): (p.stat().st_mtime_ns, p.stat().st_size)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# -- the failing live run, started first ------------------------------------------------------
+@dataclass
+class PendingRun:
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    base: str
+    stdout_path: Path
+    stderr_path: Path
+    started: float
+
+    def result(self) -> Run:
+        self.process.wait(timeout=FULL_RUN_TIMEOUT)
+        return Run(
+            self.process.returncode,
+            self.stdout_path.read_text("utf-8"),
+            self.stderr_path.read_text("utf-8"),
+            time.monotonic() - self.started,
+        )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def unreachable_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PendingRun]:
+    root = tmp_path_factory.mktemp("cli-unreachable")
+    data_dir = root / "data"
+    base = f"http://127.0.0.1:{closed_port()}"
+    env = cli_env(
+        data_dir,
+        OZG_DASHBOARD_URL=f"{base}/dashboard",
+        OZG_PVOG_URL=f"{base}/pvog",
+        OZG_FIM_URL=f"{base}/fim",
+        OZG_DESTATIS_URL=f"{base}/destatis",
+        OZG_PVOG_ARS="000000000000",
+        OZG_HTTP_MAX_ATTEMPTS="1",
+        OZG_HTTP_DEADLINE="5",
+    )
+    stdout_path, stderr_path = root / "stdout.txt", root / "stderr.txt"
+    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+        process = subprocess.Popen(
+            [str(OZG), "run", "--mode", "live", "--snapshot", SNAPSHOT],
+            env=env,
+            cwd=root,
+            stdout=out,
+            stderr=err,
+        )
+    pending = PendingRun(process, data_dir, base, stdout_path, stderr_path, time.monotonic())
+    # Every run parses the shared dbt project first; let this one get past that (its run
+    # log appears) before another CLI process starts, so they never parse concurrently.
+    deadline = time.monotonic() + 180
+    runs = data_dir / "dagster" / "history" / "runs"
+    while time.monotonic() < deadline and process.poll() is None:
+        if any(p.stem != "index" for p in runs.glob("*.db")):
+            break
+        time.sleep(0.2)
+    try:
+        yield pending
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+# -- sample mode -------------------------------------------------------------------------------
+@dataclass
+class SampleRuns:
+    data_dir: Path
+    first: Run
+    second: Run
+    manifests_after_first: dict[str, bytes]
+    files_after_first: dict[str, tuple[int, int]]
+    files_after_second: dict[str, tuple[int, int]]
+
+
+@pytest.fixture(scope="module")
+def sample_runs(tmp_path_factory: pytest.TempPathFactory) -> SampleRuns:
+    root = tmp_path_factory.mktemp("cli-sample")
+    data_dir = root / "data"
+    env = cli_env(data_dir)
+    args = ["run", "--snapshot", SNAPSHOT]
+    first = run_ozg(args, env, root, FULL_RUN_TIMEOUT)
+    assert first.returncode == 0, describe(first)
+    manifests = {
+        s: (data_dir / "raw" / s / SNAPSHOT / "manifest.json").read_bytes() for s in SOURCES
+    }
+    files_after_first = raw_files(data_dir)
+    second = run_ozg(args, env, root, FULL_RUN_TIMEOUT)
+    assert second.returncode == 0, describe(second)
+    return SampleRuns(data_dir, first, second, manifests, files_after_first, raw_files(data_dir))
+
+
+def test_sample_run_prints_banner_rows_and_output_locations(sample_runs: SampleRuns) -> None:
+    out = sample_runs.first.stdout
+    banner = out.splitlines()[0]
+    assert banner.startswith("ozg run · mode sample · Land 06 · 1 snapshot(s)")
+    assert "SAMPLE" in banner and "synthetic" in banner
+    counts = row_counts(out)
+    assert set(counts) == {*SOURCES, *TABLES}
+    assert all(count > 0 for count in counts.values()), counts
+    data_dir = sample_runs.data_dir.resolve()
+    assert printed_path(out, "raw landing:") == data_dir / "raw"
+    assert printed_path(out, "normalised:") == data_dir / "normalized"
+    # DAGSTER_HOME was unset: the run history lives under the data directory.
+    assert printed_path(out, "Dagster home:") == data_dir / "dagster"
+    assert (data_dir / "dagster" / "dagster.yaml").is_file()
+    assert "FAILED" not in sample_runs.first.stderr
+
+
+def test_sample_run_lands_every_source_with_a_sample_manifest(sample_runs: SampleRuns) -> None:
+    counts = row_counts(sample_runs.first.stdout)
+    for source in SOURCES:
+        snapshots = sorted(p.name for p in (sample_runs.data_dir / "raw" / source).iterdir())
+        assert snapshots == [SNAPSHOT], source  # only the requested snapshot was landed
+        landed = manifest(sample_runs.data_dir, source)
+        assert landed["sample"] is True and landed["mode"] == "sample", source
+        assert (landed["source"], landed["snapshot"]) == (source, SNAPSHOT)
+        entries = landed["entries"]
+        assert isinstance(entries, list) and entries, source
+        assert landed["entry_count"] == len(entries)
+        for entry in entries:
+            assert (
+                sample_runs.data_dir / "raw" / source / SNAPSHOT / f"{entry['name']}.gz"
+            ).is_file()
+        summary = landed["summary"]
+        assert isinstance(summary, dict)
+        assert counts[source] == summary.get("rows", summary.get("records")), source
+
+
+def test_sample_run_promotes_the_normalised_partitions(sample_runs: SampleRuns) -> None:
+    counts = row_counts(sample_runs.first.stdout)
+    for table in TABLES:
+        path = sample_runs.data_dir / "normalized" / table / f"snapshot={SNAPSHOT}" / "data.parquet"
+        assert path.is_file(), path
+        frame = pl.read_parquet(path)
+        assert frame.height == counts[table], table
+
+
+def _raw_materializations(data_dir: Path) -> tuple[dict[str, list[dict[str, object]]], dict]:
+    """Per raw asset, the metadata of its materialisations of SNAPSHOT (oldest first), and
+    per run id the seconds its raw steps took."""
+    metadata: dict[str, list[dict[str, object]]] = {}
+    raw_seconds: dict[str, float] = {}
+    with dg.DagsterInstance.from_config(str(data_dir / "dagster")) as instance:
+        for source in SOURCES:
+            records = instance.fetch_materializations(
+                dg.AssetRecordsFilter(
+                    asset_key=dg.AssetKey(["raw", source]), asset_partitions=[SNAPSHOT]
+                ),
+                limit=10,
+                ascending=True,
+            ).records
+            metadata[source] = []
+            for record in records:
+                materialization = record.asset_materialization
+                assert materialization is not None
+                values = {k: v.value for k, v in materialization.metadata.items()}
+                values["run_id"] = record.run_id
+                metadata[source].append(values)
+        for run_id in {m["run_id"] for ms in metadata.values() for m in ms}:
+            run = instance.get_run_by_id(str(run_id))
+            assert run is not None
+            assert run.tags.get("ozg/mode") == "sample"
+            raw_seconds[str(run_id)] = sum(
+                (stat.end_time or 0) - (stat.start_time or 0)
+                for stat in instance.get_run_step_stats(str(run_id))
+                if stat.step_key.startswith("raw__")
+            )
+    return metadata, raw_seconds
+
+
+def test_second_sample_run_reuses_the_raw_landing(sample_runs: SampleRuns) -> None:
+    data_dir = sample_runs.data_dir
+    for source in SOURCES:
+        manifest_path = data_dir / "raw" / source / SNAPSHOT / "manifest.json"
+        assert manifest_path.read_bytes() == sample_runs.manifests_after_first[source], source
+    # No raw file written, rewritten or removed by the second run.
+    assert sample_runs.files_after_second == sample_runs.files_after_first
+    assert row_counts(sample_runs.second.stdout) == row_counts(sample_runs.first.stdout)
+
+    metadata, raw_seconds = _raw_materializations(data_dir)
+    first_run_ids = set()
+    second_run_ids = set()
+    for source in SOURCES:
+        first, second = metadata[source]  # exactly one materialisation per run
+        assert first["reused"] is False and first["fetched_now"] > 0, (source, first)
+        assert second["reused"] is True and second["fetched_now"] == 0, (source, second)
+        assert (first["mode"], first["sample"]) == ("sample", True)
+        assert first["rows"] == second["rows"]
+        first_run_ids.add(first["run_id"])
+        second_run_ids.add(second["run_id"])
+    assert len(first_run_ids) == 1 and len(second_run_ids) == 1
+    (first_run,), (second_run,) = first_run_ids, second_run_ids
+    # Reusing the landing makes the raw steps faster than landing the snapshot was.
+    assert raw_seconds[str(second_run)] < raw_seconds[str(first_run)], raw_seconds
+
+
+# -- live mode against the sample server --------------------------------------------------
+@dataclass
+class LiveRun:
+    data_dir: Path
+    base: str
+    run: Run
+
+
+@pytest.fixture(scope="module")
+def live_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRun]:
+    root = tmp_path_factory.mktemp("cli-live")
+    data_dir = root / "data"
+    server, base = serve_in_thread(date(2026, 11, 1))
+    try:
+        env = cli_env(
+            data_dir,
+            OZG_DASHBOARD_URL=f"{base}/dashboard",
+            OZG_PVOG_URL=f"{base}/pvog",
+            OZG_FIM_URL=f"{base}/fim",
+            OZG_DESTATIS_URL=f"{base}/destatis",
+            OZG_PVOG_ARS="000000000000",
+            OZG_HTTP_MIN_INTERVAL="0",
+        )
+        run = run_ozg(
+            ["run", "--mode", "live", "--snapshot", SNAPSHOT], env, root, FULL_RUN_TIMEOUT
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    yield LiveRun(data_dir, base, run)
+
+
+def test_live_run_against_the_sample_server(live_run: LiveRun) -> None:
+    run = live_run.run
+    assert run.returncode == 0, describe(run)
+    banner = run.stdout.splitlines()[0]
+    assert banner.startswith("ozg run · mode live · Land 06 · 1 snapshot(s)")
+    assert "LIVE" in banner and "SAMPLE" not in banner
+    assert set(row_counts(run.stdout)) == {*SOURCES, *TABLES}
+    assert live_run.base.startswith("http://127.0.0.1:")
+    for source in SOURCES:
+        landed = manifest(live_run.data_dir, source)
+        assert landed["mode"] == "live" and landed["sample"] is False, source
+        entries = landed["entries"]
+        assert isinstance(entries, list) and entries, source
+        for entry in entries:
+            assert entry["url"].startswith(f"{live_run.base}{PREFIXES[source]}/"), entry["url"]
+            assert entry["status"] == 200
+    for table in TABLES:
+        path = live_run.data_dir / "normalized" / table / f"snapshot={SNAPSHOT}" / "data.parquet"
+        assert path.is_file(), path
+
+
+def test_live_over_http_lands_the_same_rows_as_sample_mode(
+    live_run: LiveRun, sample_runs: SampleRuns
+) -> None:
+    # The sample server answers in each API's wire format with the sample's data, and
+    # OZG_PVOG_ARS limits PVOG to the Bund export as in sample mode.
+    assert live_run.run.returncode == 0, describe(live_run.run)
+    assert row_counts(live_run.run.stdout) == row_counts(sample_runs.first.stdout)
+
+
+# -- failures ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("snapshot", "expected"),
+    [
+        ("2027-05-01", ("2025-12-01", "2026-11-01", "2027-05-01", "only")),
+        ("2026-11-15", ("2026-11-15", "not the first day of a month")),
+    ],
+)
+def test_a_snapshot_outside_the_sample_fails_fast(
+    tmp_path: Path, snapshot: str, expected: tuple[str, ...]
+) -> None:
+    data_dir = tmp_path / "data"
+    run = run_ozg(["run", "--snapshot", snapshot], cli_env(data_dir), tmp_path)
+    assert run.returncode != 0, describe(run)
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith("ozg: FAILED: ")
+    for fragment in expected:
+        assert fragment in lines[0]
+    assert run.stdout == ""  # refused before the banner, the Dagster home or any landing
+    assert not data_dir.exists()
+
+
+def test_help() -> None:
+    top = subprocess.run([str(OZG), "--help"], capture_output=True, text=True, check=False)
+    assert top.returncode == 0, top.stderr
+    assert top.stdout.startswith("usage: ozg")
+    assert "run" in top.stdout
+    run = subprocess.run([str(OZG), "run", "--help"], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("usage: ozg run")
+    for option in ("--mode", "{sample,live}", "--land", "--snapshot", "--force-refetch"):
+        assert option in run.stdout
+    missing = subprocess.run([str(OZG)], capture_output=True, text=True, check=False)
+    assert missing.returncode == 2
+    assert "usage: ozg" in missing.stderr
+
+
+def test_unreachable_live_source_fails_with_one_line_naming_source_and_url(
+    unreachable_run: PendingRun,
+) -> None:
+    run = unreachable_run.result()
+    assert run.returncode != 0, describe(run)
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert lines, describe(run)
+    last = lines[-1]
+    assert last.startswith("ozg: FAILED: "), describe(run)
+    assert [line for line in lines if "ozg: FAILED" in line] == [last]
+    assert SNAPSHOT in last
+    match = re.search(r"raw__(\w+):", last)
+    assert match is not None, last
+    source = match.group(1)
+    assert source in SOURCES, last
+    assert f"{unreachable_run.base}{PREFIXES[source]}/" in last  # URL on the same line
+    assert f"{source}: " in last.split(f"raw__{source}:", 1)[1]  # the error names its source
+    assert "mode live" in run.stdout and "done in" not in run.stdout
+    # Nothing was completed: no manifest anywhere in the raw landing.
+    assert not list((unreachable_run.data_dir / "raw").rglob("manifest.json"))

@@ -1,0 +1,229 @@
+"""The dbt marts on the full sample: ground truth recovery, an independent recount,
+the pilot comparison, the metric dictionary and dbt docs.
+
+One full `ozg run` (12 snapshots, ~3 minutes) is shared by every test in this module.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.dbt_project import DBT_PROJECT_DIR, dbt_environment, dbt_executable
+from sources.config import PILOT_ARS
+from sources.sample.generator import SAMPLE_SNAPSHOTS, build_universe
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOGUE = ROOT / "sources" / "sample" / "catalogue.csv"
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("full_run")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OZG_", "DAGSTER_HOME"))}
+    env["OZG_DATA_DIR"] = str(data)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "dbt build" in done.stdout
+    return data
+
+
+@pytest.fixture(scope="module")
+def warehouse(data_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect(str(data_dir / "warehouse" / "ozg.duckdb"), read_only=True)
+    yield connection
+    connection.close()
+
+
+def test_rollout_recovers_the_ground_truth_exactly(warehouse: duckdb.DuckDBPyConnection) -> None:
+    truth = (
+        build_universe()
+        .ground_truth()
+        .select("ars", "leika_key", "first_online_snapshot", "left_censored")
+    )
+    mart = warehouse.sql(
+        "select ars, leika_key, erstmals_online, links_zensiert "
+        "from marts.mart_rollout_kommune_leistung"
+    ).pl()
+    joined = truth.join(mart, on=["ars", "leika_key"], how="full", coalesce=True)
+    assert truth.height == mart.height == joined.height > 100_000
+    assert joined.filter(
+        pl.col("first_online_snapshot").ne_missing(pl.col("erstmals_online"))
+    ).is_empty()
+    assert joined.filter(
+        pl.col("left_censored").ne_missing(pl.col("links_zensiert").fill_null(False))
+    ).is_empty()
+
+
+def _independent_counts(data_dir: Path, snapshot: date) -> pl.DataFrame:
+    """Citizen-view availability per Gemeinde from the normalised Parquet and the sample
+    catalogue's own competence columns — no dbt model or seed involved."""
+    part = f"snapshot={snapshot.isoformat()}/data.parquet"
+    gebiete = pl.read_parquet(data_dir / "normalized" / "gebiete" / part)
+    entries = pl.read_parquet(data_dir / "normalized" / "verfuegbarkeit" / part)
+    gemeinden = gebiete.filter(
+        (pl.col("land") == "06") & (pl.col("ebene") == "Gemeinde") & (pl.col("bevoelkerung") > 0)
+    ).select("ars", "kreis_ars", "gebietstyp")
+    catalogue = pl.read_csv(CATALOGUE, infer_schema=False).select("leika_key", "vollzug")
+    # A Gemeinde's residents need Gemeinde and Kreis services (the Kreis or, for kreisfreie
+    # Städte and Sonderstatusstädte, the city itself executes the latter).
+    needed = gemeinden.join(
+        catalogue.filter(pl.col("vollzug").is_in(["gemeinde", "kreis"])), how="cross"
+    )
+    online = (
+        entries.filter(
+            (pl.col("perspective") == "own")
+            & pl.col("url").is_not_null()
+            & (pl.col("url") != "")
+            & (pl.col("online_status") == "ok")
+        )
+        .select("ars", "leika_key")
+        .unique()
+    )
+    providers = pl.concat(
+        [
+            needed.select("ars", "leika_key", pl.col("ars").alias("provider")),
+            needed.select("ars", "leika_key", pl.col("kreis_ars").alias("provider")),
+            needed.select("ars", "leika_key", pl.lit("060000000000").alias("provider")),
+            needed.select("ars", "leika_key", pl.lit("000000000000").alias("provider")),
+        ]
+    )
+    reached = (
+        providers.join(online.rename({"ars": "provider"}), on=["provider", "leika_key"], how="semi")
+        .select("ars", "leika_key")
+        .unique()
+    )
+    return (
+        needed.group_by("ars")
+        .agg(pl.len().alias("n_anwendbar"))
+        .join(reached.group_by("ars").agg(pl.len().alias("n_online")), on="ars", how="left")
+        .with_columns(pl.col("n_online").fill_null(0))
+    )
+
+
+@pytest.mark.parametrize(
+    "snapshot", [SAMPLE_SNAPSHOTS[0], SAMPLE_SNAPSHOTS[6], SAMPLE_SNAPSHOTS[-1]]
+)
+def test_availability_counts_equal_an_independent_polars_count(
+    data_dir: Path, warehouse: duckdb.DuckDBPyConnection, snapshot: date
+) -> None:
+    expected = _independent_counts(data_dir, snapshot).sort("ars")
+    mart = (
+        warehouse.execute(
+            "select ars, n_anwendbar, n_online from marts.mart_verfuegbarkeit_kommune "
+            "where perspektive = 'buerger' and snapshot_date = ? order by ars",
+            [snapshot],
+        )
+        .pl()
+        .with_columns(pl.col("n_anwendbar").cast(pl.UInt32), pl.col("n_online").cast(pl.UInt32))
+    )
+    assert expected.height == 421
+    assert mart.equals(expected.select("ars", "n_anwendbar", "n_online"))
+
+
+def test_pilot_comparison_shows_six_pilots_with_sensible_figures(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    rows = warehouse.sql(
+        "select ars, snapshot_date, perspektive, quote_online, peer_n, peer_median, "
+        "hessen_median, n_anwendbar, sample, definition_version from marts.mart_pilotvergleich"
+    ).pl()
+    assert set(rows["ars"]) == set(PILOT_ARS)
+    assert rows["snapshot_date"].n_unique() == len(SAMPLE_SNAPSHOTS)
+    # Gemeinden have both perspectives, Landkreise only the Träger view.
+    per_pilot = rows.group_by("ars").agg(pl.col("perspektive").unique().sort())
+    expected = {
+        ars: (["traeger"] if name.lower().endswith("kreis") else ["buerger", "traeger"])
+        for ars, name in PILOT_ARS.items()
+    }
+    assert dict(per_pilot.iter_rows()) == expected
+    assert rows["quote_online"].is_between(0, 1).all()
+    assert (rows["peer_n"] >= 5).all()
+    assert rows["sample"].all()
+    assert set(rows["definition_version"]) == {"v1"}
+    # Wiesbaden and Kassel are compared with the 5 kreisfreie Städte, the two Landkreise
+    # with all 21 Landkreise.
+    peers = dict(
+        rows.filter(pl.col("perspektive") == "traeger")
+        .group_by("ars")
+        .agg(pl.col("peer_n").max())
+        .iter_rows()
+    )
+    assert peers["064140000000"] == peers["066110000000"] == 5
+    assert peers["064390000000"] == peers["064400000000"] == 21
+
+
+def test_reconstructed_citizen_view_matches_the_api(warehouse: duckdb.DuckDBPyConnection) -> None:
+    rows = warehouse.sql(
+        "select ars, n_online_api, n_nur_api, n_nur_rekonstruiert "
+        "from marts.mart_abgleich_buergersicht"
+    ).pl()
+    assert set(rows["ars"]) == set(PILOT_ARS)
+    assert (rows["n_online_api"] > 0).all()
+    assert (rows["n_nur_api"] == 0).all() and (rows["n_nur_rekonstruiert"] == 0).all()
+
+
+def test_metric_dictionary_lists_every_mart_column(
+    data_dir: Path, warehouse: duckdb.DuckDBPyConnection
+) -> None:
+    page = (data_dir / "docs" / "metrikverzeichnis.html").read_text(encoding="utf-8")
+    markdown = (data_dir / "docs" / "metrikverzeichnis.md").read_text(encoding="utf-8")
+    columns = warehouse.sql(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'marts'"
+    ).fetchall()
+    assert len(columns) > 150
+    for table, column in columns:
+        assert f"marts.{table}" in page
+        assert f"<code>{column}</code>" in page
+        assert f"`{column}`" in markdown
+    assert "Beispieldaten – synthetisch, keine amtlichen Zahlen" in page
+    assert "n_online / n_anwendbar" in page  # a formula from the column meta
+
+
+def test_dbt_docs_generate_works(data_dir: Path, tmp_path: Path) -> None:
+    # docs generate opens the warehouse read-write; this module holds it open read-only,
+    # which DuckDB's single-writer lock forbids, so document a copy (same file name).
+    copy_dir = tmp_path / "copy"
+    (copy_dir / "warehouse").mkdir(parents=True)
+    shutil.copy(data_dir / "warehouse" / "ozg.duckdb", copy_dir / "warehouse" / "ozg.duckdb")
+    env = {**os.environ, **dbt_environment(data_dir, "06")}
+    env["OZG_DUCKDB_PATH"] = str(copy_dir / "warehouse" / "ozg.duckdb")
+    done = subprocess.run(
+        [
+            dbt_executable(),
+            "docs",
+            "generate",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(tmp_path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    catalog = tmp_path / "catalog.json"
+    assert "mart_pilotvergleich" in catalog.read_text(encoding="utf-8")
