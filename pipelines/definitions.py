@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dagster as dg
 
 from pipelines.defs.automation import AUTOMATION
@@ -16,13 +18,25 @@ from sources.config import Settings
 PARTITIONED_ASSETS = [*RAW_ASSETS, *NORMALIZED_ASSETS]
 
 
+# The Data Hub updates monthly (metrics.md §6.12): a snapshot older than 35 days warns,
+# older than 45 days fails. Applied to everything the pipeline publishes.
+FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(days=45), warn_window=timedelta(days=35)
+)
+FRESH_GROUPS = ("raw", "normalized", "dbt_marts", "published")
+
+
 def build_definitions(settings: Settings) -> dg.Definitions:
-    return dg.Definitions(
+    definitions = dg.Definitions(
         assets=[*PARTITIONED_ASSETS, *MART_ASSETS, *DOC_ASSETS, *PUBLISH_ASSETS],
         resources={"ozg": OzgSettings.from_settings(settings), "dbt": dbt_resource()},
         jobs=AUTOMATION["jobs"],
         schedules=AUTOMATION["schedules"],
         sensors=AUTOMATION["sensors"],
+    )
+    return definitions.map_resolved_asset_specs(
+        func=lambda spec: dg.apply_freshness_policy(spec, FRESHNESS),
+        selection=dg.AssetSelection.groups(*FRESH_GROUPS),
     )
 
 

@@ -11,6 +11,7 @@ names the expectations and shows failing values; the promoted partition is untou
 from collections.abc import Iterator
 
 import dagster as dg
+import polars as pl
 
 from pipelines.defs.raw import raw_dashboard, raw_destatis_gv100ad, raw_fim, raw_pvog
 from pipelines.lib.gate import GateResult
@@ -53,6 +54,17 @@ def _outcomes(result: GateResult, blocking: bool) -> list[dict[str, object]]:
     ]
 
 
+def _preview(path: str, rows: int = 5) -> str:
+    """The first rows of the promoted partition as a Markdown table."""
+    frame = pl.read_parquet(path, n_rows=rows)
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "---|" * frame.width
+    body = [
+        "| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.rows()
+    ]
+    return "\n".join([header, rule, *body])
+
+
 def _gate_events(table: str, result: GateResult, mode: str) -> Iterator[object]:
     validation = result.validation
     if validation.passed:
@@ -67,6 +79,7 @@ def _gate_events(table: str, result: GateResult, mode: str) -> Iterator[object]:
                 "path": dg.MetadataValue.path(result.path),
                 "warnings": dg.MetadataValue.int(len(validation.warnings)),
                 "unchanged": bool(result.extra.get("unchanged", False)),
+                "preview": dg.MetadataValue.md(_preview(result.path)),
             }
         )
     yield dg.AssetCheckResult(
