@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.lib import rules
+from sources import dashboard
 
 REFERENCE_DIR = Path(__file__).parent / "reference"
 
@@ -324,24 +325,7 @@ def normalize_gebiete(
 
 
 # -- verfuegbarkeit -----------------------------------------------------------------------
-DASHBOARD_RECORD_COLUMNS = [
-    "leika_key",
-    "leika_name",
-    "ars",
-    "ars_name",
-    "ars_federal_state",
-    "bundesland",
-    "leika_bezeichnung",
-    "ozgid",
-    "ozg_bezeichnung",
-    "url",
-    "online_status",
-    "aktiv",
-    "art_flaechendeckung",
-    "begruendung_nicht_beruecksichtigt",
-    "export_datum",
-    "datenstand_pvog_import",
-]
+DASHBOARD_RECORD_COLUMNS = list(dashboard.FIELDS)
 
 
 def normalize_verfuegbarkeit(

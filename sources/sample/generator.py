@@ -127,6 +127,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from sources import dashboard
 from sources.sample.files import gv100ad_frame
 
 CATALOGUE_CSV = Path(__file__).parent / "catalogue.csv"
@@ -141,24 +142,8 @@ SAMPLE_SNAPSHOTS: tuple[date, ...] = tuple(
 )
 DEFAULT_SEED = 20251201
 
-RECORD_KEYS: tuple[str, ...] = (
-    "leika_key",
-    "leika_name",
-    "ars",
-    "ars_name",
-    "ars_federal_state",
-    "bundesland",
-    "leika_bezeichnung",
-    "ozgid",
-    "ozg_bezeichnung",
-    "url",
-    "online_status",
-    "aktiv",
-    "art_flaechendeckung",
-    "begruendung_nicht_beruecksichtigt",
-    "export_datum",
-    "datenstand_pvog_import",
-)
+# The wire format the parser declares (sources/dashboard.py): one definition for both.
+RECORD_KEYS: tuple[str, ...] = dashboard.FIELDS
 
 # Hessen 2026 "5 + 5" basket (metrics.md §4), mapped to catalogue names.
 PRIORITY_BASKET: dict[str, str] = {
