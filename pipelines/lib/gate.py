@@ -1,9 +1,9 @@
 """Write-audit-publish for one normalised table and snapshot.
 
-1. write the quarantine of this attempt and stage the partition;
+1. stage the partition and the quarantine of this attempt;
 2. validate the staged frame against its great-expectations suite;
-3. promote it (atomic rename) only if every blocking expectation passed; otherwise
-   move it to ``_rejected/`` for inspection and leave the promoted partition as it was.
+3. promote both (atomic renames) only if every blocking expectation passed; otherwise
+   move them to ``_rejected/`` for inspection and leave the promoted ones as they were.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def run_gate(
     *,
     land: str,
 ) -> GateResult:
-    lake.write_quarantine(table, snapshot, normalized.quarantine)
+    lake.stage_quarantine(table, snapshot, normalized.quarantine)
     lake.stage(table, snapshot, normalized.table)
     bounds = previous_bounds(lake, table, snapshot)
     validation = quality.validate(
@@ -78,11 +78,17 @@ def run_gate(
     )
     _write_validation(lake, validation, normalized, bounds)
     if validation.passed:
+        lake.promote_quarantine(table, snapshot)
         path = lake.promote(table, snapshot)
     else:
+        # Keep the rejected attempt (partition and its quarantine) for inspection; the
+        # promoted partition and quarantine stay as they were.
         path = lake.staging(table, snapshot)
         rejected = lake.normalized / "_rejected" / table / path.parent.name / path.name
         rejected.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(
+            lake.quarantine_staging(table, snapshot), rejected.with_name("quarantine.parquet")
+        )
         os.replace(path, rejected)
         path = rejected
     return GateResult(

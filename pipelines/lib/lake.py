@@ -2,7 +2,7 @@
 
     data/normalized/<table>/snapshot=<date>/data.parquet       promoted (read by dbt)
     data/normalized/_staging/<table>/snapshot=<date>/data.parquet
-    data/quarantine/<table>/snapshot=<date>/data.parquet
+    data/quarantine/<table>/snapshot=<date>/data.parquet      rows rejected by the rules
 
 A partition is written to staging, validated, and only then promoted by an atomic
 rename of the file onto the promoted path, so readers see the old or the new
@@ -75,10 +75,20 @@ class Lake:
     def discard(self, table: str, snapshot: date) -> None:
         self.staging(table, snapshot).unlink(missing_ok=True)
 
-    def write_quarantine(self, table: str, snapshot: date, frame: pl.DataFrame) -> Path:
-        path = self.quarantine(table, snapshot)
+    def quarantine_staging(self, table: str, snapshot: date) -> Path:
+        return self.staging(table, snapshot).with_name("quarantine.parquet")
+
+    def stage_quarantine(self, table: str, snapshot: date, frame: pl.DataFrame) -> Path:
+        """The quarantine travels with its partition: staged now, promoted with it."""
+        path = self.quarantine_staging(table, snapshot)
         write_parquet_atomically(frame, path)
         return path
+
+    def promote_quarantine(self, table: str, snapshot: date) -> Path:
+        target = self.quarantine(table, snapshot)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.quarantine_staging(table, snapshot), target)
+        return target
 
 
 def write_parquet_atomically(frame: pl.DataFrame, path: Path) -> None:

@@ -296,7 +296,9 @@ def normalize_gebiete(
         ("kreis_ars", "_k5"),
         ("verband_ars", "_k9"),
     ):
-        table = table.join(totals[name].rename({"k": key}), on=key, how="left")
+        table = table.join(
+            totals[name].rename({"k": key}), on=key, how="left", maintain_order="left"
+        )
     level_sum = {
         "10": "land_ars",
         "20": "regierungsbezirk_ars",
@@ -351,6 +353,7 @@ def normalize_verfuegbarkeit(
         left_on="_ars",
         right_on="ars",
         how="left",
+        maintain_order="left",
     )
     checks = [
         (
@@ -573,7 +576,7 @@ def normalize_leistungen(
         [pl.col("_order")],
     )
     valid_key = pl.col("leika_key").str.contains(rules.LEIKA_PATTERN)
-    # Most frequent name per key in the availability data (ties: alphabetical).
+    # Most frequent (name, OZG mapping) per key in the availability data (ties: alphabetical).
     dashboard_rows = (
         dashboard_entries.select(
             pl.col("leika_key").str.strip_chars(),
@@ -616,9 +619,11 @@ def normalize_leistungen(
         ]
     ).unique()
     table = (
-        keys.join(fim_rows.drop("_order", "raw_file"), on="leika_key", how="left")
-        .join(dashboard_rows, on="leika_key", how="left")
-        .join(pvog_rows, on="leika_key", how="left")
+        keys.join(
+            fim_rows.drop("_order", "raw_file"), on="leika_key", how="left", maintain_order="left"
+        )
+        .join(dashboard_rows, on="leika_key", how="left", maintain_order="left")
+        .join(pvog_rows, on="leika_key", how="left", maintain_order="left")
         .select(
             pl.lit(snapshot).alias("snapshot"),
             pl.col("leika_key"),

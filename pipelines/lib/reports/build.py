@@ -1,0 +1,139 @@
+"""Build the workshop reports from the published marts.
+
+Layout under ``data/published/reports/`` (the latest Stichtag; an older Stichtag asked
+for explicitly goes to ``reports/stichtag-YYYY-MM-DD/`` so two Stichtage never mix):
+
+* ``steckbrief-<ARS>.html`` – one per pilot Kommune, or per ARS asked for;
+* ``pilotvergleich.html`` – the pilots side by side;
+* ``index.html`` – all Kommunen, sortable and filterable, linking existing Steckbriefe;
+* ``methode.html`` – method and metric dictionary (linked from every page);
+* ``ozg-workshop-kennzahlen.xlsx`` – the workbook.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from pipelines.lib.publish import published_dir
+from pipelines.lib.reports.data import PublishedMarts, ReportError
+from pipelines.lib.reports.methode import method_context
+from pipelines.lib.reports.pilotvergleich import comparison_context
+from pipelines.lib.reports.render import (
+    COMPARISON,
+    INDEX,
+    METHOD,
+    WORKBOOK,
+    PageFacts,
+    environment,
+    now_label,
+    render,
+    steckbrief_file,
+    write_atomically,
+)
+from pipelines.lib.reports.steckbrief import steckbrief_context
+from pipelines.lib.reports.uebersicht import index_context
+from pipelines.lib.reports.workbook import write_workbook
+from sources.config import PILOT_ARS
+
+ARS_PATTERN = re.compile(r"^\d{12}$")
+
+
+@dataclass
+class ReportResult:
+    out_dir: Path
+    snapshot: date
+    sample: bool
+    steckbriefe: list[Path] = field(default_factory=list)
+    comparison: Path | None = None
+    index: Path | None = None
+    method: Path | None = None
+    workbook: Path | None = None
+
+    def files(self) -> list[Path]:
+        extra = [self.comparison, self.index, self.method, self.workbook]
+        return [*self.steckbriefe, *(p for p in extra if p is not None)]
+
+
+def reports_root(data_dir: Path) -> Path:
+    return published_dir(Path(data_dir)) / "reports"
+
+
+def _published_label(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).strftime("%d.%m.%Y, %H:%M UTC")
+    except ValueError:
+        return value
+
+
+def build_reports(
+    data_dir: Path, *, ars: Sequence[str] | None = None, snapshot: date | None = None
+) -> ReportResult:
+    """Without ``ars``: the full set (pilot Steckbriefe, comparison, index, method page,
+    workbook). With ``ars``: those Steckbriefe, plus the index and method page refreshed
+    so the new Steckbriefe are linked."""
+    requested = [a.strip() for a in ars or []]
+    bad = [a for a in requested if not ARS_PATTERN.match(a)]
+    if bad:
+        raise ReportError(f"ungültige ARS (12 Ziffern erwartet): {', '.join(bad)}")
+    with PublishedMarts(data_dir) as marts:
+        chosen = marts.resolve_snapshot(snapshot)
+        latest = marts.snapshots()[-1]
+        root = reports_root(data_dir)
+        out_dir = root if chosen == latest else root / f"stichtag-{chosen.isoformat()}"
+        known = set(marts.kommunen(chosen))
+        targets = requested or [a for a in PILOT_ARS if a in known]
+        unknown = [a for a in targets if a not in known]
+        if unknown:
+            raise ReportError(
+                f"keine Kommune mit ARS {', '.join(unknown)} am Stichtag {chosen.isoformat()}"
+            )
+        versions = marts.rows(
+            "select distinct definition_version from marts.mart_peer_vergleich "
+            "where snapshot_date = ? order by 1",
+            [chosen],
+        )
+        facts = PageFacts(
+            snapshot=chosen,
+            sample=marts.is_sample(),
+            published_at=_published_label(marts.published_at),
+            mode=marts.mode,
+            definition_version=", ".join(r["definition_version"] for r in versions) or "–",
+            generated=now_label(),
+        )
+        env = environment()
+        result = ReportResult(out_dir=out_dir, snapshot=chosen, sample=facts.sample)
+        for code in targets:
+            html = render(
+                env,
+                "steckbrief.html.j2",
+                facts,
+                page="steckbrief",
+                **steckbrief_context(marts, code, chosen),
+            )
+            result.steckbriefe.append(write_atomically(out_dir / steckbrief_file(code), html))
+        if not requested:
+            pilot_order = list(PILOT_ARS)
+            html = render(
+                env,
+                "pilotvergleich.html.j2",
+                facts,
+                page="vergleich",
+                **comparison_context(marts, chosen, pilot_order),
+            )
+            result.comparison = write_atomically(out_dir / COMPARISON, html)
+            result.workbook = write_workbook(
+                marts, out_dir / WORKBOOK, snapshot=chosen, pilots=pilot_order, sample=facts.sample
+            )
+        html = render(env, "methode.html.j2", facts, page="methode", **method_context())
+        result.method = write_atomically(out_dir / METHOD, html)
+        html = render(
+            env, "index.html.j2", facts, page="index", **index_context(marts, chosen, out_dir)
+        )
+        result.index = write_atomically(out_dir / INDEX, html)
+    return result
