@@ -1,10 +1,12 @@
 """``ozg``: run the whole asset graph through Dagster and print what happened.
 
     ozg run [--mode sample|live] [--land 06] [--snapshot YYYY-MM-DD] [--force-refetch]
+    ozg report [--ars ARS ...] [--snapshot YYYY-MM-DD]
 
 Sample mode (the default) runs every sample snapshot offline; live mode runs one
 snapshot (default: the current month) against the configured public APIs. Exits
-non-zero with a one-line reason on failure.
+non-zero with a one-line reason on failure. ``ozg report`` renders the workshop reports
+from the published marts without running the pipeline.
 """
 
 from __future__ import annotations
@@ -55,6 +57,22 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--force-refetch",
         action="store_true",
         help="land the raw data again even where a complete snapshot exists",
+    )
+    report = commands.add_parser(
+        "report", help="render the workshop reports from the published marts (no pipeline run)"
+    )
+    report.add_argument(
+        "--ars",
+        action="append",
+        default=None,
+        help="12-digit ARS of a Kommune for a Steckbrief (repeatable; default: the six pilots "
+        "plus comparison, index and workbook)",
+    )
+    report.add_argument(
+        "--snapshot",
+        default=None,
+        type=date.fromisoformat,
+        help="published snapshot YYYY-MM-DD (default: the latest)",
     )
     return parser.parse_args(argv)
 
@@ -138,6 +156,7 @@ def run_pipeline(
     from pipelines.defs.docs import DOC_ASSETS
     from pipelines.defs.marts import MART_ASSETS, dbt_resource
     from pipelines.defs.publish import PUBLISH_ASSETS
+    from pipelines.defs.reports import REPORT_ASSETS
     from pipelines.resources import OzgSettings
 
     resources = {
@@ -172,9 +191,10 @@ def run_pipeline(
         log_path.parent.mkdir(parents=True, exist_ok=True)
         # dbt's own log (hundreds of lines) goes to a file; the summary stays readable.
         with open(log_path, "w", encoding="utf-8") as log, redirect_stdout(log):
+            final = [*MART_ASSETS, *DOC_ASSETS, *PUBLISH_ASSETS, *REPORT_ASSETS]
             result = dg.materialize(
-                [*PARTITIONED_ASSETS, *MART_ASSETS, *DOC_ASSETS, *PUBLISH_ASSETS],
-                selection=dg.AssetSelection.assets(*MART_ASSETS, *DOC_ASSETS, *PUBLISH_ASSETS),
+                [*PARTITIONED_ASSETS, *final],
+                selection=dg.AssetSelection.assets(*final),
                 resources=resources,
                 instance=instance,
                 raise_on_error=False,
@@ -203,8 +223,31 @@ def _format_outcome(outcome: SnapshotOutcome) -> str:
     return f"  {outcome.snapshot}  {outcome.seconds:5.1f}s  rows: {parts}"
 
 
+def _report(args: argparse.Namespace) -> int:
+    """``ozg report``: read the published marts, write the reports; no pipeline run."""
+    from pipelines.lib.reports import ReportError, build_reports
+
+    try:
+        settings = Settings.from_env()
+        started = time.monotonic()
+        result = build_reports(settings.data_dir, ars=args.ars, snapshot=args.snapshot)
+    except ReportError as exc:
+        print(f"ozg report: FAILED: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"ozg report · Stichtag {result.snapshot.isoformat()}"
+        + (" · Beispieldaten – synthetisch, keine amtlichen Zahlen" if result.sample else "")
+        + f" · {time.monotonic() - started:.1f}s"
+    )
+    for path in result.files():
+        print(f"  {path.resolve()}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
+    if args.command == "report":
+        return _report(args)
     try:
         overrides: dict[str, object] = {}
         if args.mode:
@@ -245,6 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  quality report: {data_dir / 'quality' / 'report.html'}")
     print(f"  metric page:    {data_dir / 'docs' / 'metrikverzeichnis.html'}")
     print(f"  published:      {data_dir / 'published'}  (ozg.duckdb + marts/*.parquet|csv for BI)")
+    print(f"  reports:        {data_dir / 'published' / 'reports' / 'index.html'}  (+ Excel)")
     print(f"  Dagster home:   {home}  (run history; `make dev` shows it)")
     return 0
 

@@ -12,6 +12,7 @@ from pipelines.defs.marts import MART_ASSETS, dbt_resource
 from pipelines.defs.normalized import NORMALIZED_ASSETS
 from pipelines.defs.publish import PUBLISH_ASSETS
 from pipelines.defs.raw import RAW_ASSETS
+from pipelines.defs.reports import REPORT_ASSETS
 from pipelines.resources import OzgSettings
 from sources.config import Settings
 
@@ -28,7 +29,7 @@ FRESH_GROUPS = ("raw", "normalized", "dbt_marts", "published")
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     definitions = dg.Definitions(
-        assets=[*PARTITIONED_ASSETS, *MART_ASSETS, *DOC_ASSETS, *PUBLISH_ASSETS],
+        assets=[*PARTITIONED_ASSETS, *MART_ASSETS, *DOC_ASSETS, *PUBLISH_ASSETS, *REPORT_ASSETS],
         resources={"ozg": OzgSettings.from_settings(settings), "dbt": dbt_resource()},
         jobs=AUTOMATION["jobs"],
         schedules=AUTOMATION["schedules"],

@@ -16,6 +16,7 @@ import requests
 from sources.config import Settings
 from sources.dashboard import DashboardClient, parse_envelope
 from sources.destatis import DestatisClient
+from sources.http import SourceError
 from sources.ingest import effective_settings, open_session
 
 
@@ -58,5 +59,11 @@ def probe(
         params={"__blob": "publicationFile"},
         timeout=(settings.http.connect_timeout, settings.http.read_timeout),
     )
+    if edition.status_code != 200:
+        # A broken probe must not look like "no version": the sensor would keep a
+        # meaningless cursor. Fail loudly instead; the sensor tick shows the error.
+        raise SourceError(
+            "destatis_gv100ad", edition.url, f"HTTP {edition.status_code} on HEAD of the edition"
+        )
     version = edition.headers.get("ETag") or edition.headers.get("Last-Modified")
     return UpstreamState(datenstand, page.info.total_elements, version)

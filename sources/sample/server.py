@@ -37,6 +37,13 @@ def make_server(
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            self._answer(send_body=True)
+
+        def do_HEAD(self) -> None:
+            # The freshness probe asks for the GV100AD edition's ETag with HEAD.
+            self._answer(send_body=False)
+
+        def _answer(self, *, send_body: bool) -> None:
             parts = urlsplit(self.path)
             prefix = next((p for p in PREFIXES if parts.path.startswith(p + "/")), None)
             if prefix is None:
@@ -51,7 +58,8 @@ def make_server(
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if send_body:
+                self.wfile.write(body)
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # keep test and CLI output quiet

@@ -128,7 +128,12 @@ def build_reports(
             )
             result.comparison = write_atomically(out_dir / COMPARISON, html)
             result.workbook = write_workbook(
-                marts, out_dir / WORKBOOK, snapshot=chosen, pilots=pilot_order, sample=facts.sample
+                marts,
+                out_dir / WORKBOOK,
+                snapshot=chosen,
+                pilots=pilot_order,
+                sample=facts.sample,
+                published=facts.published_at,
             )
         html = render(env, "methode.html.j2", facts, page="methode", **method_context())
         result.method = write_atomically(out_dir / METHOD, html)

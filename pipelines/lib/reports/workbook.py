@@ -231,6 +231,12 @@ def _write_overview(
         ("Veröffentlicht", published_at or "–"),
         ("Quelle", "veröffentlichte Marts: data/published/ozg.duckdb, Schema marts"),
         ("Definitionen", f"Blatt „{DICTIONARY_SHEET}“ und methode.html"),
+        (
+            "Perspektive",
+            "traeger = Trägersicht (Leistungen in eigener Zuständigkeit); "
+            "buerger = Bürgersicht (was Einwohner bei Gemeinde und Kreis brauchen, nur Gemeinden)",
+        ),
+        ("Zahlenformat", "Anteile 0–1 als Prozent; Abstände in Prozentpunkten (+/−)"),
     ]
     for label, value in facts:
         bold = WriteOnlyCell(ws, value=label)
@@ -274,7 +280,13 @@ def _write_dictionary(
 
 
 def write_workbook(
-    marts: PublishedMarts, path: Path, *, snapshot: date, pilots: list[str], sample: bool
+    marts: PublishedMarts,
+    path: Path,
+    *,
+    snapshot: date,
+    pilots: list[str],
+    sample: bool,
+    published: str | None = None,
 ) -> Path:
     params: dict[str, Any] = {"snapshot": snapshot, "pilots": pilots}
     sheets = [_query(marts, sheet, params) for sheet in SHEETS]
@@ -284,7 +296,7 @@ def write_workbook(
         wb,
         snapshot=snapshot,
         sample=sample,
-        published_at=marts.published_at,
+        published_at=published or marts.published_at,
         counts={d.sheet.title: len(d.rows) for d in sheets},
     )
     for data in sheets:

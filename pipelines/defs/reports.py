@@ -1,0 +1,38 @@
+"""Workshop reports (German HTML Steckbriefe, pilot comparison, index, workbook), built
+from the published marts after every publication."""
+
+import dagster as dg
+
+from pipelines.defs.publish import published_warehouse
+from pipelines.lib.reports import build_reports
+from pipelines.resources import OzgSettings
+
+
+@dg.asset(
+    key=["published", "reports"],
+    group_name="published",
+    deps=[published_warehouse],
+    kinds={"html", "excel"},
+    description=(
+        "data/published/reports/: one Steckbrief per pilot Kommune, the pilot comparison, "
+        "an index of all Kommunen, the method page and the Excel workbook – read from the "
+        "published marts only (`ozg report` renders the same without running the pipeline)."
+    ),
+)
+def published_reports(ozg: OzgSettings) -> dg.MaterializeResult:
+    settings = ozg.settings()
+    result = build_reports(settings.data_dir)
+    return dg.MaterializeResult(
+        metadata={
+            "mode": settings.mode,
+            "sample": result.sample,
+            "snapshot": result.snapshot.isoformat(),
+            "reports_dir": dg.MetadataValue.path(str(result.out_dir)),
+            "index": dg.MetadataValue.path(str(result.index)),
+            "steckbriefe": len(result.steckbriefe),
+            "workbook": dg.MetadataValue.path(str(result.workbook)),
+        }
+    )
+
+
+REPORT_ASSETS = [published_reports]

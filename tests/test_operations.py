@@ -1,0 +1,746 @@
+"""Operating the pipeline: concurrent runs, publishing under readers, a failed gate,
+the sensor, the schedule and incremental re-runs.
+
+Three full ``ozg run`` processes in one data directory (two started at once, one re-run
+later); every other test works in-process or on a copy of that directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+from filelock import FileLock
+
+from pipelines.defs.automation import (
+    LIVE_RUN_CONFIG,
+    evaluate_upstream,
+    fehlerprotokoll,
+    neuer_datenstand,
+    ozg_monatlich,
+)
+from pipelines.lib import normalize
+from pipelines.lib.publish import CSV_BOM, publish
+from pipelines.lib.tables import FINGERPRINT, input_fingerprint
+from pipelines.partitions import snapshot_partitions
+from sources.config import PILOT_ARS, HttpSettings, Settings
+from sources.freshness import probe
+from sources.http import SourceError
+from sources.sample.server import serve_in_thread
+
+pytestmark = pytest.mark.slow
+
+OZG = Path(sys.executable).parent / "ozg"
+SNAPSHOT = "2026-11-01"
+TABLES = ("gebiete", "leistungen", "verfuegbarkeit", "onlinedienste")
+FULL_RUN_TIMEOUT = 900
+WAITING = "another ozg run is using"
+
+
+# -- helpers --------------------------------------------------------------------------------
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    def describe(self) -> str:
+        return (
+            f"exit {self.returncode} after {self.seconds:.1f}s\n--- stdout\n{self.stdout[-3000:]}"
+            f"\n--- stderr\n{self.stderr[-3000:]}"
+        )
+
+
+def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The caller's environment without OZG_* and DAGSTER_HOME (the CLI's defaults apply)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OZG_") and k != "DAGSTER_HOME"}
+    env["OZG_DATA_DIR"] = str(data_dir)
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Started:
+    process: subprocess.Popen[bytes]
+    stdout: Path
+    stderr: Path
+    began: float
+
+
+def start_ozg(args: list[str], env: dict[str, str], cwd: Path, name: str) -> Started:
+    stdout, stderr = cwd / f"{name}.stdout", cwd / f"{name}.stderr"
+    with open(stdout, "wb") as out, open(stderr, "wb") as err:
+        process = subprocess.Popen([str(OZG), *args], env=env, cwd=cwd, stdout=out, stderr=err)
+    return Started(process, stdout, stderr, time.monotonic())
+
+
+def finish_ozg(*started: Started, timeout: float = FULL_RUN_TIMEOUT) -> list[Run]:
+    """Wait for all processes, noting when each one exited (for honest wall times)."""
+    ended: dict[int, float] = {}
+    deadline = time.monotonic() + timeout
+    try:
+        while len(ended) < len(started) and time.monotonic() < deadline:
+            for index, item in enumerate(started):
+                if index not in ended and item.process.poll() is not None:
+                    ended[index] = time.monotonic()
+            time.sleep(0.1)
+    finally:
+        for item in started:
+            if item.process.poll() is None:
+                item.process.kill()
+                item.process.wait()
+    return [
+        Run(
+            item.process.returncode,
+            item.stdout.read_text("utf-8"),
+            item.stderr.read_text("utf-8"),
+            ended.get(index, time.monotonic()) - item.began,
+        )
+        for index, item in enumerate(started)
+    ]
+
+
+def run_ozg(args: list[str], env: dict[str, str], cwd: Path, name: str, timeout: float) -> Run:
+    (run,) = finish_ozg(start_ozg(args, env, cwd, name), timeout=timeout)
+    return run
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def published_state(data_dir: Path) -> dict[str, str]:
+    """sha256 of the published database and of every file the ``marts`` link points at,
+    plus the link target itself."""
+    root = data_dir / "published"
+    state = {
+        "ozg.duckdb": sha256(root / "ozg.duckdb"),
+        "marts ->": os.readlink(root / "marts"),
+    }
+    for path in sorted((root / "marts").iterdir()):
+        state[f"marts/{path.name}"] = sha256(path)
+    return state
+
+
+def partition_files(data_dir: Path) -> dict[str, int]:
+    """mtime_ns of every promoted normalised file of SNAPSHOT (data and fingerprint)."""
+    files = {}
+    for table in TABLES:
+        folder = data_dir / "normalized" / table / f"snapshot={SNAPSHOT}"
+        for path in sorted(folder.iterdir()):
+            files[f"{table}/{path.name}"] = path.stat().st_mtime_ns
+    return files
+
+
+def warehouse_mart_counts(database: Path) -> dict[str, int]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        marts = [
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'marts' order by table_name"
+            ).fetchall()
+        ]
+        return {
+            mart: con.execute(f'select count(*) from marts."{mart}"').fetchone()[0]  # type: ignore[index]
+            for mart in marts
+        }
+
+
+def clean_ozg_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("OZG_") or name == "DAGSTER_HOME":
+            monkeypatch.delenv(name)
+
+
+# -- two concurrent runs, then a third -------------------------------------------------------
+@dataclass
+class ConcurrentRuns:
+    root: Path
+    data_dir: Path
+    first: Run  # took the lock at once
+    second: Run  # waited for the lock
+
+
+@pytest.fixture(scope="module")
+def concurrent(tmp_path_factory: pytest.TempPathFactory) -> ConcurrentRuns:
+    root = tmp_path_factory.mktemp("ops-concurrent")
+    data_dir = root / "data"
+    env = cli_env(data_dir)
+    args = ["run", "--snapshot", SNAPSHOT]
+    a = start_ozg(args, env, root, "a")
+    b = start_ozg(args, env, root, "b")
+    run_a, run_b = finish_ozg(a, b)
+    assert run_a.returncode == 0, run_a.describe()
+    assert run_b.returncode == 0, run_b.describe()
+    waited = [run for run in (run_a, run_b) if WAITING in run.stdout]
+    assert len(waited) == 1, "exactly one run must have waited for the lock:\n" + "\n".join(
+        r.describe() for r in (run_a, run_b)
+    )
+    second = waited[0]
+    first = run_b if second is run_a else run_a
+    return ConcurrentRuns(root, data_dir, first, second)
+
+
+def test_two_concurrent_runs_both_succeed_one_after_the_other(concurrent: ConcurrentRuns) -> None:
+    second = concurrent.second.stdout
+    wait_line = next(line for line in second.splitlines() if WAITING in line)
+    assert str(concurrent.data_dir) in wait_line and "waiting up to 3600s" in wait_line
+    assert WAITING not in concurrent.first.stdout
+    # The waiting run started its work only after the first had finished.
+    assert concurrent.second.seconds > concurrent.first.seconds
+    for run in (concurrent.first, concurrent.second):
+        assert "done in" in run.stdout and "FAILED" not in run.stderr, run.describe()
+    assert not (concurrent.data_dir / "runs" / "failures").exists()
+
+
+def test_published_database_and_exports_after_concurrent_runs(concurrent: ConcurrentRuns) -> None:
+    published = concurrent.data_dir / "published"
+    counts = warehouse_mart_counts(published / "ozg.duckdb")
+    assert counts == warehouse_mart_counts(concurrent.data_dir / "warehouse" / "ozg.duckdb")
+    assert "mart_pilotvergleich" in counts and len(counts) >= 10
+    with duckdb.connect(str(published / "ozg.duckdb"), read_only=True) as con:
+        pilots = {
+            row[0]
+            for row in con.execute(
+                "select distinct ars from marts.mart_pilotvergleich where snapshot_date = ?",
+                [date.fromisoformat(SNAPSHOT)],
+            ).fetchall()
+        }
+        with pytest.raises(duckdb.Error):  # read-only: the published copy cannot be written
+            con.execute("create table marts.x as select 1 as y")
+    assert pilots == set(PILOT_ARS)
+
+    marts_dir = published / "marts"
+    assert marts_dir.is_symlink()
+    manifest = json.loads((marts_dir / "_published.json").read_text("utf-8"))
+    assert manifest["marts"] == counts
+    assert (manifest["mode"], manifest["sample"]) == ("sample", True)
+    for mart, rows in counts.items():
+        assert pl.read_parquet(marts_dir / f"{mart}.parquet").height == rows, mart
+        csv = pl.read_csv(
+            marts_dir / f"{mart}.csv", separator=";", decimal_comma=True, infer_schema=False
+        )
+        assert csv.height == rows, mart
+    assert sorted(p.name for p in marts_dir.iterdir()) == sorted(
+        ["_published.json", *(f"{m}.{ext}" for m in counts for ext in ("csv", "parquet"))]
+    )
+
+
+@pytest.mark.parametrize(
+    ("timeout", "expected"),
+    [
+        ("0", "ozg: FAILED: another ozg run is using {data_dir} (lock {lock}); refused"),
+        ("1", "ozg: FAILED: another ozg run kept {data_dir} locked for 1s; gave up"),
+    ],
+)
+def test_a_run_is_refused_while_another_holds_the_lock(
+    tmp_path: Path, timeout: str, expected: str
+) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    lock = FileLock(str(data_dir / ".ozg-run.lock"))
+    with lock.acquire(timeout=5):
+        run = run_ozg(
+            ["run", "--snapshot", SNAPSHOT],
+            cli_env(data_dir, OZG_RUN_LOCK_TIMEOUT=timeout),
+            tmp_path,
+            "refused",
+            timeout=120,
+        )
+    assert run.returncode == 1, run.describe()
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.describe()
+    assert lines[0] == expected.format(data_dir=data_dir, lock=data_dir / ".ozg-run.lock")
+    waited = WAITING in run.stdout
+    assert waited is (timeout != "0"), run.describe()
+    # Refused before any work: nothing landed, nothing built or published.
+    assert not (data_dir / "raw").exists()
+    assert not (data_dir / "warehouse").exists()
+    assert not (data_dir / "published").exists()
+    assert run.seconds < 60, run.describe()
+
+
+@dataclass
+class ReRun:
+    run: Run
+    files_before: dict[str, int]
+    files_after: dict[str, int]
+    markers_before: dict[str, str]  # table -> stored fingerprint before the re-run
+    inputs_before: dict[str, str]  # table -> fingerprint of its inputs before the re-run
+    inputs_after: dict[str, str]  # ... and after it
+    published_before: dict[str, str]
+
+
+def stored_fingerprints(data_dir: Path) -> dict[str, str]:
+    return {
+        table: json.loads(
+            (data_dir / "normalized" / table / f"snapshot={SNAPSHOT}" / FINGERPRINT).read_text(
+                "utf-8"
+            )
+        )["fingerprint"]
+        for table in TABLES
+    }
+
+
+def current_fingerprints(data_dir: Path) -> dict[str, str]:
+    settings = Settings(data_dir=data_dir)
+    return {
+        table: input_fingerprint(settings, table, date.fromisoformat(SNAPSHOT)) for table in TABLES
+    }
+
+
+@pytest.fixture(scope="module")
+def rerun(concurrent: ConcurrentRuns) -> ReRun:
+    data_dir = concurrent.data_dir
+    files_before = partition_files(data_dir)
+    markers_before = stored_fingerprints(data_dir)
+    inputs_before = current_fingerprints(data_dir)
+    published_before = published_state(data_dir)
+    run = run_ozg(
+        ["run", "--snapshot", SNAPSHOT],
+        cli_env(data_dir),
+        concurrent.root,
+        "c",
+        FULL_RUN_TIMEOUT,
+    )
+    return ReRun(
+        run,
+        files_before,
+        partition_files(data_dir),
+        markers_before,
+        inputs_before,
+        current_fingerprints(data_dir),
+        published_before,
+    )
+
+
+def _normalized_history(data_dir: Path) -> tuple[dict[str, list[bool]], dict[str, float]]:
+    """Per normalised table the ``unchanged`` flag of each materialisation of SNAPSHOT
+    (oldest first), and per run id (oldest first) the seconds its normalisation steps took."""
+    unchanged: dict[str, list[bool]] = {}
+    run_ids: set[str] = set()
+    with dg.DagsterInstance.from_config(str(data_dir / "dagster")) as instance:
+        for table in TABLES:
+            records = instance.fetch_materializations(
+                dg.AssetRecordsFilter(
+                    asset_key=dg.AssetKey(["normalized", table]), asset_partitions=[SNAPSHOT]
+                ),
+                limit=10,
+                ascending=True,
+            ).records
+            flags = []
+            for record in records:
+                materialization = record.asset_materialization
+                assert materialization is not None
+                flags.append(bool(materialization.metadata["unchanged"].value))
+                run_ids.add(record.run_id)
+            unchanged[table] = flags
+        seconds = {
+            run_id: sum(
+                (stat.end_time or 0) - (stat.start_time or 0)
+                for stat in instance.get_run_step_stats(run_id)
+                if stat.step_key.startswith("normalized__")
+            )
+            for run_id in run_ids
+        }
+        ordered = sorted(run_ids, key=lambda rid: instance.get_run_stats(rid).start_time or 0)
+    return unchanged, {rid: seconds[rid] for rid in ordered}
+
+
+def test_incremental_rerun_reports_unchanged_partitions(
+    concurrent: ConcurrentRuns, rerun: ReRun
+) -> None:
+    assert rerun.run.returncode == 0, rerun.run.describe()
+    unchanged, seconds = _normalized_history(concurrent.data_dir)
+    first_run, *_, last_run = seconds.values()
+    print(
+        f"\nwall time: first full run {concurrent.first.seconds:.1f}s, "
+        f"waiting run {concurrent.second.seconds:.1f}s "
+        f"({concurrent.second.seconds - concurrent.first.seconds:.1f}s after the lock was free), "
+        f"incremental re-run {rerun.run.seconds:.1f}s; "
+        f"normalisation steps {first_run:.1f}s -> {last_run:.1f}s"
+    )
+    assert len(seconds) == 3  # the two concurrent runs and the re-run
+    for table in TABLES:
+        # One materialisation per run; the first run built every table. (Whether the
+        # waiting run could skip depends on whether the code was edited in between.)
+        assert len(unchanged[table]) == 3 and unchanged[table][0] is False, (table, unchanged)
+
+    # The fingerprint covers the raw bodies, the upstream partitions, the code and the
+    # suites. Colleagues editing pipelines/lib or expectations/ during the session
+    # legitimately change it; then the affected tables must be rebuilt instead.
+    same_inputs = {
+        table
+        for table in TABLES
+        if rerun.markers_before[table] == rerun.inputs_before[table] == rerun.inputs_after[table]
+    }
+    if same_inputs != set(TABLES):
+        print(f"fingerprint inputs changed during the session for {set(TABLES) - same_inputs}")
+    for table in TABLES:
+        files = {k: v for k, v in rerun.files_after.items() if k.startswith(f"{table}/")}
+        if table in same_inputs:
+            assert unchanged[table][-1] is True, (table, unchanged[table])
+            # Neither the partition nor its fingerprint marker was rewritten.
+            assert files == {
+                k: v for k, v in rerun.files_before.items() if k.startswith(f"{table}/")
+            }, table
+        elif rerun.markers_before[table] != rerun.inputs_before[table]:
+            assert unchanged[table][-1] is False, (table, unchanged[table])
+    assert len(rerun.files_after) == 2 * len(TABLES)
+    if same_inputs == set(TABLES):
+        assert last_run < first_run, seconds
+
+    # The re-run published again (a new version) with the same marts and row counts.
+    after = published_state(concurrent.data_dir)
+    assert after["marts ->"] != rerun.published_before["marts ->"]
+    assert after.keys() == rerun.published_before.keys()
+    manifests = [
+        json.loads((concurrent.data_dir / "published" / version / "_published.json").read_text())
+        for version in (rerun.published_before["marts ->"], after["marts ->"])
+    ]
+    assert manifests[0]["marts"] == manifests[1]["marts"]
+
+
+# -- publishing while a reader holds the published file -------------------------------------
+READER = textwrap.dedent(
+    """
+    import json, sys, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    def look():
+        return {
+            "pilot_rows": con.execute(
+                "select count(*) from marts.mart_pilotvergleich"
+            ).fetchone()[0],
+            "probe_tables": con.execute(
+                "select count(*) from information_schema.tables where table_schema = 'probe'"
+            ).fetchone()[0],
+        }
+    print(json.dumps(look()), flush=True)
+    sys.stdin.readline()  # the publisher has replaced the file
+    print(json.dumps(look()), flush=True)
+    con.close()
+    """
+)
+
+
+def test_publishing_while_a_reader_holds_the_published_file(
+    concurrent: ConcurrentRuns, tmp_path: Path
+) -> None:
+    # A copy of the published state; the warehouse gets a marker table so the new file is
+    # distinguishable from the old one.
+    data_dir = tmp_path / "data"
+    shutil.copytree(concurrent.data_dir / "published", data_dir / "published", symlinks=True)
+    warehouse = tmp_path / "warehouse" / "ozg.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copyfile(concurrent.data_dir / "warehouse" / "ozg.duckdb", warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema probe")
+        con.execute("create table probe.token as select 'new build' as token")
+    target = data_dir / "published" / "ozg.duckdb"
+    old_inode = target.stat().st_ino
+    old_manifest = json.loads((data_dir / "published" / "marts" / "_published.json").read_text())
+    old_version = (data_dir / "published" / "marts").resolve()
+
+    # DuckDB caches database instances per path inside one process, so the reader must be
+    # another process. It holds a shared (read) lock; publishing never opens the published
+    # file for writing, it renames a finished copy over it.
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(target)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout is not None and reader.stdin is not None
+        before = json.loads(reader.stdout.readline() or "null")
+        assert before is not None, reader.stderr.read() if reader.stderr else ""
+        assert before["pilot_rows"] > 0 and before["probe_tables"] == 0
+
+        result = publish(warehouse, data_dir, mode="sample")
+
+        reader.stdin.write("go\n")
+        reader.stdin.flush()
+        after = json.loads(reader.stdout.readline() or "null")
+        assert reader.wait(timeout=60) == 0, reader.stderr.read() if reader.stderr else ""
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+            reader.wait()
+    # The old connection kept answering from the old file.
+    assert after == before
+
+    assert result.database == target
+    assert target.stat().st_ino != old_inode
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("select token from probe.token").fetchall() == [("new build",)]
+        assert (
+            con.execute("select count(*) from marts.mart_pilotvergleich").fetchone()[0]  # type: ignore[index]
+            == before["pilot_rows"]
+        )
+    manifest = json.loads((data_dir / "published" / "marts" / "_published.json").read_text())
+    assert manifest["published_at"] > old_manifest["published_at"]
+    assert manifest["marts"] == result.marts == old_manifest["marts"]
+    # The link moved to a new version; the old one is kept for readers still inside it.
+    assert (data_dir / "published" / "marts").resolve() != old_version
+    assert old_version.is_dir()
+    assert not list((data_dir / "published").glob(".tmp-*"))
+    assert not list((data_dir / "published").glob(".staging-*"))
+
+
+def test_csv_exports_are_german_excel_csv_with_the_parquet_values(
+    concurrent: ConcurrentRuns,
+) -> None:
+    marts_dir = concurrent.data_dir / "published" / "marts"
+    csv_path = marts_dir / "mart_pilotvergleich.csv"
+    raw = csv_path.read_bytes()
+    assert raw.startswith(CSV_BOM.encode("utf-8")) and raw.startswith(b"\xef\xbb\xbf")
+    header = raw[3:].split(b"\n", 1)[0].decode("utf-8")
+    assert header.startswith("snapshot_date;") and "," not in header
+    parquet = pl.read_parquet(marts_dir / "mart_pilotvergleich.parquet")
+    first = raw[3:].decode("utf-8").splitlines()[1].split(";")
+    quote = parquet.columns.index("quote_online")
+    assert "," in first[quote] and "." not in first[quote], first[quote]
+
+    checked_floats = 0
+    for parquet_path in sorted(marts_dir.glob("*.parquet")):
+        parquet = pl.read_parquet(parquet_path)
+        back = pl.read_csv(
+            parquet_path.with_suffix(".csv"),
+            separator=";",
+            decimal_comma=True,
+            schema=parquet.schema,
+        )
+        assert back.equals(parquet), parquet_path.stem
+        checked_floats += sum(dtype == pl.Float64 for dtype in parquet.schema.values())
+    assert checked_floats > 10
+
+
+# -- a failed gate leaves the published state alone ----------------------------------------
+def test_a_blocked_gate_fails_the_run_and_leaves_the_published_files_untouched(
+    concurrent: ConcurrentRuns, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.definitions import build_definitions
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(concurrent.data_dir, data_dir, symlinks=True)
+    before = published_state(data_dir)
+    assert before["ozg.duckdb"] and len(before) > 5
+
+    # The next month delivers negative population figures for Wiesbaden: the blocking
+    # expectation population_non_negative of normalized/gebiete must stop the run.
+    original = normalize.normalize_gebiete
+
+    def corrupted(*args: object, **kwargs: object) -> normalize.Normalized:
+        result = original(*args, **kwargs)  # type: ignore[arg-type]
+        table = result.table.with_columns(
+            pl.when(pl.col("ars") == "064140000000")
+            .then(pl.lit(-1, dtype=pl.Int64))
+            .otherwise(pl.col("bevoelkerung"))
+            .alias("bevoelkerung")
+        )
+        return dataclasses.replace(result, table=table)
+
+    monkeypatch.setattr(normalize, "normalize_gebiete", corrupted)
+    clean_ozg_env(monkeypatch)
+    monkeypatch.setenv("OZG_DATA_DIR", str(data_dir))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        definitions = build_definitions(Settings(data_dir=data_dir))
+    job = definitions.resolve_job_def("ozg_pipeline")  # the job the schedule and sensor run
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(
+            partition_key="2026-10-01",
+            instance=instance,
+            raise_on_error=False,
+            # keep `pytest -s` readable: the failure is asserted below, not read from the log
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        )
+        assert not result.success
+        assert result.get_failed_step_keys() == {"normalized__gebiete"}
+        (failure,) = result.get_step_failure_events()
+        message = failure.step_failure_data.error.message  # type: ignore[union-attr]
+        assert "quality gate blocked" in message and "population_non_negative" in message
+        materialized = {
+            e.event_specific_data.materialization.asset_key.to_user_string()  # type: ignore[union-attr]
+            for e in result.get_asset_materialization_events()
+        }
+        assert "normalized/gebiete" not in materialized
+        assert not {k for k in materialized if k.split("/")[0] in ("marts", "published")}
+
+        # The run-failure sensor writes its record (no webhook configured).
+        context = dg.build_run_status_sensor_context(
+            sensor_name="fehlerprotokoll",
+            dagster_event=result.get_run_failure_event(),
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+        ).for_run_failure()
+        fehlerprotokoll(context)
+
+    assert published_state(data_dir) == before
+    partition = data_dir / "normalized" / "gebiete" / "snapshot=2026-10-01" / "data.parquet"
+    assert not partition.exists()
+    rejected = data_dir / "normalized" / "_rejected" / "gebiete" / "snapshot=2026-10-01"
+    assert (rejected / "data.parquet").is_file()
+
+    records = list((data_dir / "runs" / "failures").glob("*.json"))
+    assert [p.name for p in records] == [f"{result.run_id}.json"]
+    record = json.loads(records[0].read_text("utf-8"))
+    assert record["run_id"] == result.run_id and record["job"] == "ozg_pipeline"
+    assert record["tags"]["dagster/partition"] == "2026-10-01"
+    assert "normalized__gebiete" in record["message"]
+    assert record["published_untouched"] is True
+    assert datetime.fromisoformat(record["failed_at"]).tzinfo is not None
+
+
+# -- the sensor ------------------------------------------------------------------------------
+@pytest.fixture
+def sample_server() -> Iterator[Callable[[date], str]]:
+    servers = []
+
+    def start(snapshot: date) -> str:
+        server, base = serve_in_thread(snapshot)
+        servers.append(server)
+        return base
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def live_settings(base: str, data_dir: Path) -> Settings:
+    return Settings(
+        mode="live",
+        data_dir=data_dir,
+        dashboard_url=f"{base}/dashboard",
+        pvog_url=f"{base}/pvog",
+        fim_url=f"{base}/fim",
+        destatis_url=f"{base}/destatis",
+        http=HttpSettings(min_interval=0, max_attempts=1, deadline=30),
+    )
+
+
+def test_sensor_requests_one_run_per_new_datenstand(
+    sample_server: Callable[[date], str], tmp_path: Path
+) -> None:
+    today = date(2026, 11, 15)
+    november = live_settings(sample_server(date(2026, 11, 1)), tmp_path)
+    state = probe(november, today)
+    assert state.datenstand and state.land_entries and state.gv100ad_version, state
+
+    requests_, cursor = evaluate_upstream(None, november, today)
+    assert len(requests_) == 1
+    (request,) = requests_
+    assert cursor == state.key()
+    assert request.run_key == f"upstream-2026-11-01-{state.key()}"
+    assert f"datenstand={state.datenstand}" in request.run_key
+    assert request.partition_key == "2026-11-01"
+    assert snapshot_partitions.has_partition_key(request.partition_key)
+    assert request.run_config == LIVE_RUN_CONFIG
+    assert request.tags["ozg/trigger"] == "neuer_datenstand"
+
+    again, same_cursor = evaluate_upstream(cursor, november, today)
+    assert again == [] and same_cursor == cursor
+
+    # The upstream moves on: a server with an older sample snapshot has another Datenstand.
+    october = live_settings(sample_server(date(2026, 10, 1)), tmp_path)
+    changed = probe(october, today)
+    assert changed.datenstand != state.datenstand
+    assert changed.gv100ad_version == state.gv100ad_version  # same GV100AD edition
+    new_requests, new_cursor = evaluate_upstream(cursor, october, today)
+    assert len(new_requests) == 1 and new_cursor == changed.key() != cursor
+    assert new_requests[0].run_key != request.run_key
+    assert new_requests[0].partition_key == "2026-11-01"
+    assert evaluate_upstream(new_cursor, october, today)[0] == []
+
+
+def test_the_sensor_definition_against_the_sample_server(
+    sample_server: Callable[[date], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = sample_server(date(2026, 11, 1))
+    clean_ozg_env(monkeypatch)
+    for name, prefix in (
+        ("OZG_DASHBOARD_URL", "/dashboard"),
+        ("OZG_PVOG_URL", "/pvog"),
+        ("OZG_FIM_URL", "/fim"),
+        ("OZG_DESTATIS_URL", "/destatis"),
+    ):
+        monkeypatch.setenv(name, base + prefix)
+    monkeypatch.setenv("OZG_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("OZG_HTTP_MIN_INTERVAL", "0")
+    monkeypatch.setenv("OZG_HTTP_MAX_ATTEMPTS", "1")
+
+    with dg.build_sensor_context(cursor=None) as context:
+        result = neuer_datenstand(context)
+    assert isinstance(result, dg.SensorResult), result
+    assert len(result.run_requests or []) == 1
+    (request,) = result.run_requests or []
+    current = date.today().replace(day=1).isoformat()
+    assert request.partition_key == current
+    assert snapshot_partitions.has_partition_key(current)
+    assert result.cursor and request.run_key == f"upstream-{current}-{result.cursor}"
+    assert "gv100ad=None" not in result.cursor  # the HEAD probe got the edition's ETag
+
+    with dg.build_sensor_context(cursor=result.cursor) as context:
+        skipped = neuer_datenstand(context)
+    assert isinstance(skipped, dg.SkipReason), skipped
+    assert result.cursor in (skipped.skip_message or "")
+
+
+# -- the schedule ----------------------------------------------------------------------------
+def test_monthly_schedule_requests_the_current_snapshot_in_live_mode(tmp_path: Path) -> None:
+    from pipelines.definitions import build_definitions
+
+    tick = datetime(2026, 12, 2, 6, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    with dg.build_schedule_context(scheduled_execution_time=tick) as context:
+        request = ozg_monatlich(context)
+    assert isinstance(request, dg.RunRequest), request
+    assert request.partition_key == "2026-12-01"
+    assert request.run_key == "monatlich-2026-12-01"
+    assert request.run_config == LIVE_RUN_CONFIG
+    assert request.run_config["resources"]["ozg"]["config"]["mode"] == "live"
+    assert request.tags == {"ozg/mode": "live", "ozg/trigger": "schedule"}
+    # The live run config is valid for the job the schedule targets.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        definitions = build_definitions(Settings(data_dir=tmp_path))
+    job = definitions.resolve_job_def(ozg_monatlich.job_name)
+    assert dg.validate_run_config(job, request.run_config)
+    with pytest.raises(dg.DagsterInvalidConfigError):
+        dg.validate_run_config(job, {"resources": {"ozg": {"config": {"moed": "live"}}}})
+
+
+def test_probe_fails_loudly_when_the_gv100ad_edition_is_missing() -> None:
+    # A 404 on the edition must not be read as "no version" (a silent, stuck cursor).
+    server, base = serve_in_thread(date(2026, 11, 1))
+    try:
+        settings = Settings(
+            mode="live",
+            dashboard_url=f"{base}/dashboard",
+            destatis_url=f"{base}/kein-destatis",
+            http=HttpSettings(min_interval=0, max_attempts=1),
+        )
+        with pytest.raises(SourceError, match=r"destatis_gv100ad: HTTP 404 on HEAD"):
+            probe(settings, date(2026, 11, 1))
+    finally:
+        server.shutdown()

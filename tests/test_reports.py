@@ -1,0 +1,490 @@
+"""Workshop reports: HTML Steckbriefe, pilot comparison, index, method page and workbook.
+
+One `ozg run --snapshot 2026-11-01` (~2 minutes) in a temp data dir is shared by every test
+in this module; the reports asset is part of that run. The workbook is checked with
+openpyxl, the pages as text and in a real headless Chromium (Debian's ``chromium``
+package, driven by Playwright with ``executable_path`` — no browser download). Without
+``/usr/bin/chromium`` the browser tests skip, except under ``CI=true``, where they fail.
+
+Screenshots go to ``data/test-artifacts/reports/`` (or ``$OZG_TEST_ARTIFACTS``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+
+from sources.config import PILOT_ARS
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAPSHOT = "2026-11-01"
+BANNER = "Beispieldaten – synthetisch, keine amtlichen Zahlen"
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(os.environ.get("OZG_TEST_ARTIFACTS") or ROOT / "data" / "test-artifacts") / (
+    "reports"
+)
+NON_PILOT = "064120000000"  # Frankfurt am Main: a Steckbrief on request
+
+pytestmark = pytest.mark.slow
+
+
+def _clean_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OZG_", "DAGSTER_HOME"))}
+    env["OZG_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def _ozg(args: list[str], data_dir: Path, timeout: int = 1200) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        cwd=ROOT,
+        env=_clean_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("reports_run")
+    done = _ozg(["run", "--snapshot", SNAPSHOT], data)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "reports:" in done.stdout
+    return data
+
+
+@pytest.fixture(scope="module")
+def reports(data_dir: Path) -> Path:
+    return data_dir / "published" / "reports"
+
+
+@pytest.fixture(scope="module")
+def marts(data_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect(str(data_dir / "published" / "ozg.duckdb"), read_only=True)
+    yield connection
+    connection.close()
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, *params: Any) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, list(params))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def pct(share: float) -> str:
+    """The German display of a share: 0.6057 -> '60,6 %'."""
+    return f"{share * 100:.1f}".replace(".", ",") + " %"
+
+
+def normalised(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def pilot_rows(con: duckdb.DuckDBPyConnection, perspektive: str) -> list[dict[str, Any]]:
+    return query(
+        con,
+        "select * from marts.mart_pilotvergleich where snapshot_date = ? and perspektive = ?",
+        date.fromisoformat(SNAPSHOT),
+        perspektive,
+    )
+
+
+def html_pages(reports: Path) -> list[Path]:
+    return sorted(reports.glob("*.html"))
+
+
+# -- files and CLI ----------------------------------------------------------------------------
+
+
+def test_ozg_run_writes_every_report(reports: Path) -> None:
+    for ars in PILOT_ARS:
+        assert (reports / f"steckbrief-{ars}.html").is_file(), ars
+    for name in (
+        "pilotvergleich.html",
+        "index.html",
+        "methode.html",
+        "ozg-workshop-kennzahlen.xlsx",
+    ):
+        assert (reports / name).is_file(), name
+
+
+def test_ozg_report_renders_a_steckbrief_on_request(data_dir: Path, reports: Path) -> None:
+    done = _ozg(["report", "--ars", NON_PILOT], data_dir, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"steckbrief-{NON_PILOT}.html" in done.stdout
+    page = (reports / f"steckbrief-{NON_PILOT}.html").read_text(encoding="utf-8")
+    assert "Frankfurt am Main" in page
+    # The refreshed index links the new Steckbrief.
+    assert f'href="steckbrief-{NON_PILOT}.html"' in (reports / "index.html").read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--ars", "0641"], "ungültige ARS"),
+        (["--ars", "069999999999"], "keine Kommune mit ARS 069999999999"),
+        (["--snapshot", "2026-05-01"], "ist nicht veröffentlicht"),
+    ],
+)
+def test_ozg_report_refuses_bad_requests(data_dir: Path, args: list[str], message: str) -> None:
+    done = _ozg(["report", *args], data_dir, timeout=300)
+    assert done.returncode == 1
+    assert message in done.stderr
+
+
+# -- content rules on every page ---------------------------------------------------------------
+
+REMOTE = re.compile(
+    r"""(?:\b(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//)"""
+    r"""|url\(\s*["']?\s*(?:https?:)?//|@import""",
+    re.IGNORECASE,
+)
+
+
+def test_every_page_has_banner_method_link_and_no_remote_resource(reports: Path) -> None:
+    pages = html_pages(reports)
+    assert len(pages) >= 9
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert BANNER in text, page.name
+        assert 'href="methode.html"' in text, page.name
+        assert not REMOTE.search(text), (page.name, REMOTE.search(text))
+        assert "http://" not in text and "https://" not in text, page.name
+        assert '<html lang="de">' in text
+
+
+def test_charts_carry_title_description_and_a_data_table(reports: Path) -> None:
+    for page in [reports / f"steckbrief-{a}.html" for a in PILOT_ARS] + [
+        reports / "pilotvergleich.html"
+    ]:
+        text = page.read_text(encoding="utf-8")
+        charts = re.findall(r"<svg class=\"chart\"[^>]*>", text)
+        assert charts, page.name
+        for svg in charts:
+            assert 'role="img"' in svg and "aria-labelledby=" in svg
+        assert text.count("<desc id=") == len(charts)
+        assert "Daten zur Grafik" in text or "Daten zu den Verlaufsgrafiken" in text
+
+
+# -- workbook ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def workbook(reports: Path):  # type: ignore[no-untyped-def]
+    wb = load_workbook(reports / "ozg-workshop-kennzahlen.xlsx")
+    yield wb
+    wb.close()
+
+
+def sheet_records(ws) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    rows = ws.iter_rows(values_only=True)
+    headers = next(rows)
+    return [dict(zip(headers, row, strict=True)) for row in rows]
+
+
+def test_workbook_has_one_sheet_per_topic_and_a_dictionary(workbook) -> None:  # type: ignore[no-untyped-def]
+    assert workbook.sheetnames == [
+        "Hinweise",
+        "Pilotvergleich",
+        "Verfügbarkeit",
+        "Vergleichsgruppen",
+        "Prioritätenkorb",
+        "Anschlusslücken",
+        "Roll-out Piloten",
+        "Diffusion",
+        "Datenqualität",
+        "Abgleich Bürgersicht",
+        "Metrikverzeichnis",
+    ]
+    assert workbook["Hinweise"]["A2"].value == BANNER
+    for ws in workbook.worksheets[1:]:
+        assert ws.freeze_panes == "A2", ws.title
+        headers = [c.value for c in ws[1]]
+        # German headers, not the mart's snake_case column names
+        assert all(h and not re.fullmatch(r"[a-z0-9_]+", h) for h in headers), (ws.title, headers)
+    headers = [c.value for c in workbook["Pilotvergleich"][1]]
+    for expected in (
+        "Stichtag",
+        "Name",
+        "Online-Quote",
+        "Median Vergleichsgruppe",
+        "Hessen-Median",
+    ):
+        assert expected in headers
+
+
+def test_workbook_number_formats(workbook) -> None:  # type: ignore[no-untyped-def]
+    ws = workbook["Pilotvergleich"]
+    headers = [c.value for c in ws[1]]
+    second = {h: ws.cell(row=2, column=i + 1) for i, h in enumerate(headers)}
+    assert second["Online-Quote"].number_format == "0.0%"
+    assert second["Median Vergleichsgruppe"].number_format == "0.0%"
+    assert second["Abstand zum Median der Vergleichsgruppe"].number_format.startswith("+0.0%")
+    assert second["Anwendbare Leistungen"].number_format == "#,##0"
+    assert second["Stichtag"].number_format == "DD.MM.YYYY"
+
+
+def test_workbook_figures_equal_the_marts(workbook, marts) -> None:  # type: ignore[no-untyped-def]
+    records = sheet_records(workbook["Pilotvergleich"])
+    expected = query(marts, "select * from marts.mart_pilotvergleich")
+    assert len(records) == len(expected) > 0
+    by_key = {(r["ARS"], r["Perspektive"], r["Stichtag"].date()): r for r in records}
+    for row in expected:
+        got = by_key[(row["ars"], row["perspektive"], row["snapshot_date"])]
+        assert got["Leistungen online"] == row["n_online"]
+        assert got["Anwendbare Leistungen"] == row["n_anwendbar"]
+        assert got["Online-Quote"] == pytest.approx(row["quote_online"])
+        assert got["Median Vergleichsgruppe"] == pytest.approx(row["peer_median"])
+        assert got["Hessen-Median"] == pytest.approx(row["hessen_median"])
+        assert got["Anschlusslücken"] == row["n_luecken"]
+
+    availability = sheet_records(workbook["Verfügbarkeit"])
+    (count,) = marts.execute(
+        "select count(*) from marts.mart_verfuegbarkeit_kommune where snapshot_date = ?",
+        [date.fromisoformat(SNAPSHOT)],
+    ).fetchone()
+    assert len(availability) == count
+    wiesbaden = next(
+        r for r in availability if r["ARS"] == "064140000000" and r["Perspektive"] == "traeger"
+    )
+    (eigen,) = marts.execute(
+        "select n_online_eigen from marts.mart_verfuegbarkeit_kommune "
+        "where ars = '064140000000' and perspektive = 'traeger' and snapshot_date = ?",
+        [date.fromisoformat(SNAPSHOT)],
+    ).fetchone()
+    assert wiesbaden["Online: eigene Einträge"] == eigen
+
+    gaps = sheet_records(workbook["Anschlusslücken"])
+    (n_gaps,) = marts.execute(
+        "select count(*) from marts.mart_anschlussluecke where snapshot_date = ? and ars in ("
+        + ",".join("?" * len(PILOT_ARS))
+        + ")",
+        [date.fromisoformat(SNAPSHOT), *PILOT_ARS],
+    ).fetchone()
+    assert len(gaps) == n_gaps
+
+    dictionary = sheet_records(workbook["Metrikverzeichnis"])
+    quote = next(
+        r
+        for r in dictionary
+        if r["Blatt"] == "Pilotvergleich" and r["Spalte (Mart)"] == "quote_online"
+    )
+    assert quote["Überschrift"] == "Online-Quote"
+    assert quote["Formel / Nenner"] == "n_online / n_anwendbar"
+    assert quote["Einheit"] == "Anteil 0–1"
+
+
+# -- in a real browser -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser(reports: Path) -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        reason = (
+            f"no Chromium at {CHROMIUM}: install Debian's 'chromium' package "
+            "(apt-get install -y chromium) to run the browser tests"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true requires the browser tests: {reason}")
+        pytest.skip(reason)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # the dev extra installs it
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true requires playwright: {exc}")
+        pytest.skip(f"playwright is not installed: {exc}")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        playwright = sync_playwright().start()
+        try:
+            context = playwright.chromium.launch_persistent_context(
+                profile,  # empty user-data-dir
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=LAUNCH_ARGS,
+                viewport={"width": 1280, "height": 900},
+                locale="de-DE",
+            )
+            yield context
+            context.close()
+        finally:
+            playwright.stop()
+
+
+class PageVisit:
+    """One page opened in Chromium with its console errors and non-local requests."""
+
+    def __init__(self, context: Any, path: Path) -> None:
+        self.errors: list[str] = []
+        self.remote: list[str] = []
+        self.page = context.new_page()
+        self.page.on(
+            "console",
+            lambda m: (
+                self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+            ),
+        )
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+
+        def guard(route: Any) -> None:
+            url = route.request.url
+            if url.startswith(("file:", "data:", "about:")):
+                route.continue_()
+            else:  # the pages must work offline
+                self.remote.append(url)
+                route.abort()
+
+        self.page.route("**/*", guard)
+        self.page.goto(path.as_uri(), wait_until="load")
+
+    def screenshot(self, name: str) -> Path:
+        target = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(target), full_page=True)
+        return target
+
+    def text(self, selector: str) -> str:
+        return normalised(self.page.inner_text(selector))
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def test_pages_open_without_console_errors_or_remote_requests(
+    browser: Any, reports: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shots = []
+    for path in html_pages(reports):
+        visit = PageVisit(browser, path)
+        try:
+            assert visit.errors == [], (path.name, visit.errors)
+            assert visit.remote == [], (path.name, visit.remote)
+            assert BANNER in visit.text("#beispieldaten")
+            assert visit.page.locator('a[href="methode.html"]').count() >= 1
+            shots.append(visit.screenshot(path.stem))
+        finally:
+            visit.close()
+    with capsys.disabled():
+        print("\nscreenshots:\n" + "\n".join(f"  {p}" for p in shots))
+    assert all(p.stat().st_size > 10_000 for p in shots)
+
+
+def test_pilot_steckbrief_headline_numbers_equal_the_marts(
+    browser: Any, reports: Path, marts: duckdb.DuckDBPyConnection
+) -> None:
+    rows = pilot_rows(marts, "traeger") + pilot_rows(marts, "buerger")
+    assert {r["ars"] for r in rows} == set(PILOT_ARS)
+    for ars in PILOT_ARS:
+        visit = PageVisit(browser, reports / f"steckbrief-{ars}.html")
+        try:
+            for row in (r for r in rows if r["ars"] == ars):
+                key = f'[data-perspektive="{row["perspektive"]}"]'
+                assert visit.text(f'[data-kennzahl="quote_online"]{key}') == pct(
+                    row["quote_online"]
+                )
+                assert visit.text(f'[data-kennzahl="n_online"]{key}') == str(row["n_online"])
+                assert visit.text(f'[data-kennzahl="n_anwendbar"]{key}') == str(row["n_anwendbar"])
+                assert visit.text(f'[data-kennzahl="peer_median"]{key}') == pct(row["peer_median"])
+                assert visit.text(f'[data-kennzahl="land_median"]{key}') == pct(
+                    row["hessen_median"]
+                )
+                assert visit.text(f'[data-kennzahl="rang_peer"]{key}') == str(row["rang_peer"])
+                assert visit.text('[data-kennzahl="n_luecken"]') == str(row["n_luecken"])
+                assert visit.text('[data-kennzahl="quote_korb"]') == pct(row["quote_korb"])
+            perspectives = {r["perspektive"] for r in rows if r["ars"] == ars}
+            shown = visit.page.locator('[data-kennzahl="quote_online"]').count()
+            assert shown == len(perspectives)  # Landkreise: Trägersicht only
+        finally:
+            visit.close()
+
+
+def test_comparison_page_shows_the_mart_values(
+    browser: Any, reports: Path, marts: duckdb.DuckDBPyConnection
+) -> None:
+    visit = PageVisit(browser, reports / "pilotvergleich.html")
+    try:
+        for perspektive in ("traeger", "buerger"):
+            table = f'table.vergleich[data-perspektive="{perspektive}"]'
+            for row in pilot_rows(marts, perspektive):
+                tr = f'{table} tr[data-ars="{row["ars"]}"]'
+                assert visit.text(f'{tr} [data-kennzahl="quote_online"]') == pct(
+                    row["quote_online"]
+                )
+                assert visit.text(f'{tr} [data-kennzahl="peer_median"]') == pct(row["peer_median"])
+                assert visit.text(f'{tr} [data-kennzahl="n_luecken"]') == str(row["n_luecken"])
+        assert (
+            visit.page.locator('table.vergleich[data-perspektive="traeger"] tbody tr').count() == 6
+        )
+    finally:
+        visit.close()
+
+
+def _column(visit: PageVisit, index: int) -> list[str]:
+    return visit.page.eval_on_selector_all(
+        "#kommunen tbody tr:not([hidden])",
+        f"rows => rows.map(r => r.cells[{index}].dataset.sort)",
+    )
+
+
+def test_index_table_sorts_and_filters(
+    browser: Any, reports: Path, marts: duckdb.DuckDBPyConnection
+) -> None:
+    snapshot = date.fromisoformat(SNAPSHOT)
+    kommunen = query(
+        marts,
+        "select ars, name, kreis_name, quote_online from marts.mart_verfuegbarkeit_kommune "
+        "where snapshot_date = ? and perspektive = 'traeger'",
+        snapshot,
+    )
+    visit = PageVisit(browser, reports / "index.html")
+    try:
+        assert visit.page.locator("#kommunen tbody tr").count() == len(kommunen)
+        header = visit.page.locator("#spalte-quote")
+        index = header.evaluate("th => th.cellIndex")
+        before = [float(v) for v in _column(visit, index)]
+        assert before != sorted(before)  # pilots first, then by name
+        header.locator("button").click()
+        ascending = [float(v) for v in _column(visit, index)]
+        assert ascending == sorted(ascending)
+        assert header.get_attribute("aria-sort") == "ascending"
+        assert ascending[0] == pytest.approx(min(k["quote_online"] for k in kommunen))
+        header.locator("button").click()
+        descending = [float(v) for v in _column(visit, index)]
+        assert descending == sorted(ascending, reverse=True)
+        assert header.get_attribute("aria-sort") == "descending"
+        visit.screenshot("index-sortiert-nach-quote")
+
+        visit.page.fill("#suche", "kassel")
+        expected = [
+            k for k in kommunen if "kassel" in f"{k['name']} {k['kreis_name']} {k['ars']}".lower()
+        ]
+        assert visit.page.locator("#kommunen tbody tr:not([hidden])").count() == len(expected)
+        assert visit.text("#anzahl").startswith(f"{len(expected)} von {len(kommunen)}")
+        visit.page.fill("#suche", "")
+        visit.page.check("#nurpiloten")
+        assert visit.page.locator("#kommunen tbody tr:not([hidden])").count() == len(PILOT_ARS)
+        visit.screenshot("index-nur-piloten")
+        assert visit.errors == []
+    finally:
+        visit.close()
