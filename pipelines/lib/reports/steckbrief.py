@@ -2,8 +2,8 @@
 
 Where the Kommune stands against its fair peers, which services its peers already offer
 and it lacks, and how fast services reach it. Every figure is a value of a published
-mart; the few summaries (medians of roll-out lags, counts of rows) are plain SQL
-aggregates over one mart, named next to the figure.
+mart (the roll-out summaries come from ``mart_rollout_kommune``); the only aggregate
+is the number of listed rows, named next to the figure.
 """
 
 from __future__ import annotations
@@ -95,45 +95,25 @@ def _providers(row: Row, key: str) -> dict[str, Any]:
     }
 
 
-def _rollout(marts: PublishedMarts, ars: str, peer_gruppe: str, snapshot: date) -> dict[str, Any]:
-    window = marts.one(
-        "select min(erster_stichtag) as von, max(letzter_stichtag) as bis, count(*) as n "
-        "from marts.mart_rollout_kommune_leistung where ars = ?",
-        [ars],
-    )
-    # Per-Kommune figures straight from the mart's flags (see its column definitions).
-    per_kommune = """
-        select ars,
-               count(*) filter (where in_lag_statistik) as n_gemessen,
-               median(verzoegerung_tage) filter (where in_lag_statistik) as median_tage,
-               count(*) filter (where rechts_zensiert and t0_land is not null) as n_ausstehend,
-               count(*) filter (where links_zensiert) as n_vorher_online
-        from marts.mart_rollout_kommune_leistung
-        group by ars
-    """
-    own = marts.one(f"select * from ({per_kommune}) where ars = ?", [ars]) or {
-        "n_gemessen": 0,
-        "median_tage": None,
-        "n_ausstehend": 0,
-        "n_vorher_online": 0,
+def _rollout(marts: PublishedMarts, ars: str) -> dict[str, Any]:
+    summary = marts.one("select * from marts.mart_rollout_kommune where ars = ?", [ars]) or {}
+    window = {
+        "von": summary.get("erster_stichtag"),
+        "bis": summary.get("letzter_stichtag"),
+        "n": summary.get("n_paare", 0),
     }
-    peers = marts.one(
-        f"""
-        select count(*) as n_kommunen,
-               median(k.n_gemessen) as n_gemessen,
-               median(k.n_ausstehend) as n_ausstehend,
-               (select median(r.verzoegerung_tage)
-                  from marts.mart_rollout_kommune_leistung r
-                  join marts.mart_peer_vergleich p
-                    on p.ars = r.ars and p.snapshot_date = ? and p.perspektive = 'traeger'
-                 where p.peer_gruppe = ? and r.ars <> ? and r.in_lag_statistik) as median_tage
-        from ({per_kommune}) k
-        join marts.mart_peer_vergleich p
-          on p.ars = k.ars and p.snapshot_date = ? and p.perspektive = 'traeger'
-        where p.peer_gruppe = ? and k.ars <> ?
-        """,
-        [snapshot, peer_gruppe, ars, snapshot, peer_gruppe, ars],
-    )
+    own = {
+        "n_gemessen": summary.get("n_gemessen", 0),
+        "median_tage": summary.get("median_verzoegerung_tage"),
+        "n_ausstehend": summary.get("n_ausstehend", 0),
+        "n_vorher_online": summary.get("n_vorher_online", 0),
+    }
+    peers = {
+        "n_kommunen": summary.get("peer_n", 0),
+        "median_tage": summary.get("peer_median_verzoegerung_tage"),
+        "n_gemessen": summary.get("peer_median_n_gemessen"),
+        "n_ausstehend": summary.get("peer_median_n_ausstehend"),
+    }
     slowest = marts.rows(
         "select r.leika_name, r.leika_key, r.t0_land, r.erstmals_online, r.verzoegerung_tage, "
         "d.t50, d.anteil_online_aktuell from marts.mart_rollout_kommune_leistung r "
@@ -172,7 +152,6 @@ def steckbrief_context(marts: PublishedMarts, ars: str, snapshot: date) -> dict[
         )
     )
     stamm = next(iter(availability.values()))
-    peer_gruppe = stamm["peer_gruppe"]
     basket = marts.rows(
         "select * from marts.mart_prioritaeten_kommune where snapshot_date = ? and ars = ? "
         "order by korb, position",
@@ -203,7 +182,7 @@ def steckbrief_context(marts: PublishedMarts, ars: str, snapshot: date) -> dict[
         "gaps": gaps[:TOP_GAPS],
         "n_gaps": len(gaps),
         "n_gaps_basket": sum(1 for g in gaps if g["im_prioritaetenkorb"]),
-        "rollout": _rollout(marts, ars, peer_gruppe, snapshot),
+        "rollout": _rollout(marts, ars),
         "quality": quality,
         "reconciliation": reconciliation,
         "defs": {

@@ -1,0 +1,55 @@
+-- Roll-out per Kommune over the observation window (metrics.md §6.7), summarised from
+-- mart_rollout_kommune_leistung, with the same figures for the Kommune's peer group
+-- (medians over the whole group, as peer_median elsewhere).
+with paare as (
+    select * from {{ ref('mart_rollout_kommune_leistung') }}
+),
+gruppen as (
+    select ars, peer_gruppe from {{ ref('int_kommunen') }}
+    where snapshot_date = (select max(snapshot_date) from {{ ref('int_kommunen') }})
+),
+je_kommune as (
+    select
+        p.ars,
+        any_value(p.name) as name,
+        any_value(p.kommunenart) as kommunenart,
+        any_value(g.peer_gruppe) as peer_gruppe,
+        min(p.erster_stichtag) as erster_stichtag,
+        max(p.letzter_stichtag) as letzter_stichtag,
+        count(*) as n_paare,
+        count(*) filter (where p.in_lag_statistik) as n_gemessen,
+        median(p.verzoegerung_tage) filter (where p.in_lag_statistik) as median_verzoegerung_tage,
+        count(*) filter (where p.rechts_zensiert and p.t0_land is not null) as n_ausstehend,
+        count(*) filter (where p.links_zensiert) as n_vorher_online,
+        bool_and(p.sample) as sample
+    from paare p
+    join gruppen g using (ars)
+    group by p.ars
+),
+gruppe as (
+    select
+        g.peer_gruppe,
+        count(distinct p.ars) as peer_n,
+        median(p.verzoegerung_tage) filter (where p.in_lag_statistik)
+            as peer_median_verzoegerung_tage
+    from paare p
+    join gruppen g using (ars)
+    group by g.peer_gruppe
+),
+gruppe_zaehler as (
+    select peer_gruppe,
+           median(n_gemessen) as peer_median_n_gemessen,
+           median(n_ausstehend) as peer_median_n_ausstehend
+    from je_kommune
+    group by peer_gruppe
+)
+select
+    k.ars, k.name, k.kommunenart, k.peer_gruppe, k.erster_stichtag, k.letzter_stichtag,
+    k.n_paare, k.n_gemessen, k.median_verzoegerung_tage, k.n_ausstehend, k.n_vorher_online,
+    g.peer_n, g.peer_median_verzoegerung_tage, z.peer_median_n_gemessen,
+    z.peer_median_n_ausstehend,
+    '{{ var("definition_version") }}' as definition_version,
+    k.sample
+from je_kommune k
+join gruppe g using (peer_gruppe)
+join gruppe_zaehler z using (peer_gruppe)
