@@ -23,6 +23,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
+from sources.config import HttpSettings
+
+# Client settings for talking to this server: short timeouts, one retry, no pauses.
+FAST_HTTP = HttpSettings(
+    connect_timeout=2.0,
+    read_timeout=5.0,
+    deadline=10.0,
+    max_attempts=2,
+    min_interval=0.0,
+    concurrency=1,
+    backoff_base=0.01,
+)
+
 
 @dataclass(frozen=True)
 class Reply:

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import dagster as dg
 import polars as pl
 import pytest
+from dagster_history import materializations, run_tags, step_seconds
 
 from sources.sample.server import serve_in_thread
 
@@ -256,32 +256,15 @@ def _raw_materializations(data_dir: Path) -> tuple[dict[str, list[dict[str, obje
     """Per raw asset, the metadata of its materialisations of SNAPSHOT (oldest first), and
     per run id the seconds its raw steps took."""
     metadata: dict[str, list[dict[str, object]]] = {}
+    for source in SOURCES:
+        metadata[source] = [
+            {**values, "run_id": run_id}
+            for run_id, values in materializations(data_dir, ["raw", source], SNAPSHOT)
+        ]
     raw_seconds: dict[str, float] = {}
-    with dg.DagsterInstance.from_config(str(data_dir / "dagster")) as instance:
-        for source in SOURCES:
-            records = instance.fetch_materializations(
-                dg.AssetRecordsFilter(
-                    asset_key=dg.AssetKey(["raw", source]), asset_partitions=[SNAPSHOT]
-                ),
-                limit=10,
-                ascending=True,
-            ).records
-            metadata[source] = []
-            for record in records:
-                materialization = record.asset_materialization
-                assert materialization is not None
-                values = {k: v.value for k, v in materialization.metadata.items()}
-                values["run_id"] = record.run_id
-                metadata[source].append(values)
-        for run_id in {m["run_id"] for ms in metadata.values() for m in ms}:
-            run = instance.get_run_by_id(str(run_id))
-            assert run is not None
-            assert run.tags.get("ozg/mode") == "sample"
-            raw_seconds[str(run_id)] = sum(
-                (stat.end_time or 0) - (stat.start_time or 0)
-                for stat in instance.get_run_step_stats(str(run_id))
-                if stat.step_key.startswith("raw__")
-            )
+    for run_id in {str(m["run_id"]) for ms in metadata.values() for m in ms}:
+        assert run_tags(data_dir, run_id).get("ozg/mode") == "sample"
+        raw_seconds[run_id] = step_seconds(data_dir, run_id, "raw__")
     return metadata, raw_seconds
 
 

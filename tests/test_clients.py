@@ -13,25 +13,17 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from http_server import LocalServer, Recorded, Reply, json_reply
+from http_server import FAST_HTTP, LocalServer, Recorded, Reply, json_reply
 
 from sources import dashboard, destatis, fim, ingest, pvog
-from sources.config import BUND_ARS, HttpSettings, Settings
+from sources.config import BUND_ARS, Settings
 from sources.http import SourceError
 from sources.landing import SnapshotLanding
 from sources.sample import files
 
 SNAPSHOT = date(2026, 1, 15)
 WIESBADEN = "064140000000"
-HTTP = HttpSettings(
-    connect_timeout=2.0,
-    read_timeout=5.0,
-    deadline=10.0,
-    max_attempts=2,
-    min_interval=0.0,
-    concurrency=1,
-    backoff_base=0.01,
-)
+HTTP = FAST_HTTP
 HOST_A = "/api"
 HOST_B = "/api/public/v1/dash"
 PVOG_BASE = "/suchdienst/api"

@@ -11,24 +11,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from http_server import LocalServer, Recorded, Reply, json_reply
+from http_server import FAST_HTTP, LocalServer, Recorded, Reply, json_reply
 
 from sources import fim, ingest, landing, pvog
-from sources.config import BUND_ARS, HttpSettings, Settings
+from sources.config import BUND_ARS, Settings
 from sources.http import Fetched
 from sources.landing import JOURNAL, LandingError, SnapshotLanding, atomic_write_bytes
 from sources.sample import files
 
 SNAPSHOT = datetime(2026, 1, 15).date()
-HTTP = HttpSettings(
-    connect_timeout=2.0,
-    read_timeout=5.0,
-    deadline=10.0,
-    max_attempts=2,
-    min_interval=0.0,
-    concurrency=1,
-    backoff_base=0.01,
-)
+HTTP = FAST_HTTP
 PVOG_PATH = "/pvog/v5/servicedescriptions/csv"
 PVOG_NAME = f"servicedescriptions_{BUND_ARS}.csv"
 CSV = files.PVOG_BUND_CSV.read_bytes()

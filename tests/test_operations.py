@@ -27,6 +27,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
+from dagster_history import materializations, run_start, step_seconds
 from filelock import FileLock
 
 from pipelines.defs.automation import (
@@ -338,32 +339,12 @@ def _normalized_history(data_dir: Path) -> tuple[dict[str, list[bool]], dict[str
     (oldest first), and per run id (oldest first) the seconds its normalisation steps took."""
     unchanged: dict[str, list[bool]] = {}
     run_ids: set[str] = set()
-    with dg.DagsterInstance.from_config(str(data_dir / "dagster")) as instance:
-        for table in TABLES:
-            records = instance.fetch_materializations(
-                dg.AssetRecordsFilter(
-                    asset_key=dg.AssetKey(["normalized", table]), asset_partitions=[SNAPSHOT]
-                ),
-                limit=10,
-                ascending=True,
-            ).records
-            flags = []
-            for record in records:
-                materialization = record.asset_materialization
-                assert materialization is not None
-                flags.append(bool(materialization.metadata["unchanged"].value))
-                run_ids.add(record.run_id)
-            unchanged[table] = flags
-        seconds = {
-            run_id: sum(
-                (stat.end_time or 0) - (stat.start_time or 0)
-                for stat in instance.get_run_step_stats(run_id)
-                if stat.step_key.startswith("normalized__")
-            )
-            for run_id in run_ids
-        }
-        ordered = sorted(run_ids, key=lambda rid: instance.get_run_stats(rid).start_time or 0)
-    return unchanged, {rid: seconds[rid] for rid in ordered}
+    for table in TABLES:
+        history = materializations(data_dir, ["normalized", table], SNAPSHOT)
+        unchanged[table] = [bool(values["unchanged"]) for _, values in history]
+        run_ids.update(run_id for run_id, _ in history)
+    ordered = sorted(run_ids, key=lambda run_id: run_start(data_dir, run_id))
+    return unchanged, {rid: step_seconds(data_dir, rid, "normalized__") for rid in ordered}
 
 
 def test_incremental_rerun_reports_unchanged_partitions(
