@@ -1,10 +1,11 @@
 """``ozg``: run the whole asset graph through Dagster and print what happened.
 
-    ozg run [--mode sample|live] [--land 06] [--snapshot YYYY-MM-DD] [--force-refetch]
+    ozg run [--mode sample|live] [--land 06|05,06|all] [--snapshot YYYY-MM-DD] [--force-refetch]
     ozg report [--ars ARS ...] [--snapshot YYYY-MM-DD]
 
-Sample mode (the default) runs every sample snapshot offline; live mode runs one
-snapshot (default: the current month) against the configured public APIs. Exits
+Sample mode (the default) runs every sample snapshot offline (Hessen only); live mode
+runs one snapshot (default: the current month) per Land against the configured public
+APIs. The marts and the published warehouse cover every Land in the lake. Exits
 non-zero with a one-line reason on failure. ``ozg report`` renders the workshop reports
 from the published marts without running the pipeline.
 """
@@ -27,6 +28,7 @@ from sources.config import Settings, env
 
 @dataclass
 class SnapshotOutcome:
+    land: str
     snapshot: str
     seconds: float
     rows: dict[str, int] = field(default_factory=dict)
@@ -46,7 +48,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run.add_argument(
         "--mode", choices=["sample", "live"], default=None, help="default: $OZG_MODE or sample"
     )
-    run.add_argument("--land", default=None, help="two-digit Land code (default: $OZG_LAND or 06)")
+    run.add_argument(
+        "--land",
+        default=None,
+        help="two-digit Land code, a comma-separated list or 'all' (default: $OZG_LAND or 06)",
+    )
     run.add_argument(
         "--snapshot",
         default=None,
@@ -157,6 +163,7 @@ def run_pipeline(
     from pipelines.defs.marts import MART_ASSETS, dbt_resource
     from pipelines.defs.publish import PUBLISH_ASSETS
     from pipelines.defs.reports import REPORT_ASSETS
+    from pipelines.partitions import scope_key
     from pipelines.resources import OzgSettings
 
     resources = {
@@ -165,20 +172,22 @@ def run_pipeline(
     }
     outcomes = []
     with dg.DagsterInstance.get() as instance:
-        for snapshot in snapshots:
+        for land, snapshot in [
+            (land, snapshot) for land in settings.lands for snapshot in snapshots
+        ]:
             started = time.monotonic()
             result = dg.materialize(
                 PARTITIONED_ASSETS,
-                partition_key=snapshot.isoformat(),
+                partition_key=scope_key(land, snapshot),
                 resources=resources,
                 instance=instance,
                 raise_on_error=False,
-                tags={"ozg/mode": settings.mode, "ozg/land": settings.land},
+                tags={"ozg/mode": settings.mode, "ozg/land": land},
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             )
             if not result.success:
-                raise RunFailed(f"snapshot {snapshot}: {_failure_reason(result)}")
-            outcome = SnapshotOutcome(snapshot.isoformat(), time.monotonic() - started)
+                raise RunFailed(f"Land {land} snapshot {snapshot}: {_failure_reason(result)}")
+            outcome = SnapshotOutcome(land, snapshot.isoformat(), time.monotonic() - started)
             for event in result.get_asset_materialization_events():
                 materialization = event.event_specific_data.materialization
                 rows = materialization.metadata.get("rows")
@@ -198,7 +207,7 @@ def run_pipeline(
                 resources=resources,
                 instance=instance,
                 raise_on_error=False,
-                tags={"ozg/mode": settings.mode, "ozg/land": settings.land},
+                tags={"ozg/mode": settings.mode, "ozg/land": ",".join(settings.lands)},
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             )
         if not result.success:
@@ -220,7 +229,7 @@ def run_pipeline(
 def _format_outcome(outcome: SnapshotOutcome) -> str:
     rows = sorted(outcome.rows.items())
     parts = ", ".join(f"{key.split('/')[-1]} {count:,}" for key, count in rows)
-    return f"  {outcome.snapshot}  {outcome.seconds:5.1f}s  rows: {parts}"
+    return f"  {outcome.land}|{outcome.snapshot}  {outcome.seconds:5.1f}s  rows: {parts}"
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -253,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.mode:
             overrides["mode"] = args.mode
         if args.land:
-            overrides["land"] = args.land
+            overrides["lands"] = args.land
         settings = Settings.from_env(**overrides)
         snapshots = _snapshots(settings, args.snapshot)
         home = _prepare_dagster_home(settings)
@@ -264,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             else "LIVE – public APIs"
         )
         print(
-            f"ozg run · mode {settings.mode} · Land {settings.land} · "
+            f"ozg run · mode {settings.mode} · Land {','.join(settings.lands)} · "
             f"{len(snapshots)} snapshot(s) · {banner}"
         )
         started = time.monotonic()
@@ -281,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"done in {time.monotonic() - started:.1f}s · mode {settings.mode}")
     print(
         f"  raw landing:    {data_dir / 'raw'}  (one folder per source and snapshot, "
-        "manifest.json in each)"
+        "Dashboard and PVOG under land=<LL>/, manifest.json in each)"
     )
     print(f"  warehouse:      {data_dir / 'warehouse' / 'ozg.duckdb'}  (schema marts.*)")
     print(f"  normalised:     {data_dir / 'normalized'}  (quarantine: {data_dir / 'quarantine'})")

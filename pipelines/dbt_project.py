@@ -21,12 +21,12 @@ def warehouse_path(data_dir: Path) -> Path:
     return Path(data_dir).resolve() / "warehouse" / WAREHOUSE_NAME
 
 
-def dbt_environment(data_dir: Path, land: str) -> dict[str, str]:
-    """Variables the dbt project reads (profiles.yml, sources, vars)."""
+def dbt_environment(data_dir: Path) -> dict[str, str]:
+    """Variables the dbt project reads (profiles.yml, sources). The marts cover every
+    Land in the lake, so no Land is passed."""
     return {
         "OZG_DATA_DIR_ABS": str(Path(data_dir).resolve()),
         "OZG_DUCKDB_PATH": str(warehouse_path(data_dir)),
-        "OZG_LAND": land,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 

@@ -18,7 +18,11 @@ Mode = Literal["sample", "live"]
 ENVIRONMENT: dict[str, tuple[str, str]] = {
     "OZG_MODE": ("sample", "`sample` (embedded data, no network) or `live` (public APIs)"),
     "OZG_DATA_DIR": ("./data", "root of all runtime output (raw landing, Dagster home, …)"),
-    "OZG_LAND": ("06", "two-digit Land code whose Kommunen are pulled (06 = Hessen)"),
+    "OZG_LAND": (
+        "06",
+        "Länder a run covers: one two-digit code (06 = Hessen), a comma-separated list "
+        "(`05,06`) or `all` (the 16 Länder); the embedded sample covers 06 only",
+    ),
     "OZG_DASHBOARD_URL": (
         "https://dashboard-daten.digitale-verwaltung.de/api",
         "base URL of the Dashboard Digitale Verwaltung open-data API; a base URL ending in "
@@ -33,7 +37,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "OZG_PVOG_ARS": (
         "",
         "comma-separated ARS for which the PVOG CSV is pulled; empty = Bund only in sample mode, "
-        "Bund + Land + the six pilots in live mode",
+        "Bund + Land (+ the six pilots for Hessen) in live mode",
     ),
     "OZG_FIM_URL": ("https://fimportal.de", "base URL of the FIM Portal API"),
     "OZG_DESTATIS_URL": (
@@ -61,6 +65,9 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     ),
 }
 
+# Sources whose pulls depend on the Land (its ARS); the others are nationwide.
+LAND_SPECIFIC_SOURCES = frozenset({"dashboard", "pvog"})
+
 USER_AGENT = "ozg-verfuegbarkeit/0.1 (+open-source ETL for the BMDS-Hessen pilot; python-requests)"
 
 # The six pilot Kommunen of the BMDS–Hessen pilot (GV100AD 30.11.2025).
@@ -73,6 +80,26 @@ PILOT_ARS: dict[str, str] = {
     "064400000000": "Wetteraukreis",
 }
 BUND_ARS = "000000000000"
+SAMPLE_LAND = "06"  # the embedded synthetic Dashboard data exist for Hessen only
+
+LAENDER: dict[str, str] = {
+    "01": "Schleswig-Holstein",
+    "02": "Hamburg",
+    "03": "Niedersachsen",
+    "04": "Bremen",
+    "05": "Nordrhein-Westfalen",
+    "06": "Hessen",
+    "07": "Rheinland-Pfalz",
+    "08": "Baden-Württemberg",
+    "09": "Bayern",
+    "10": "Saarland",
+    "11": "Berlin",
+    "12": "Brandenburg",
+    "13": "Mecklenburg-Vorpommern",
+    "14": "Sachsen",
+    "15": "Sachsen-Anhalt",
+    "16": "Thüringen",
+}
 
 
 def env(name: str) -> str:
@@ -85,6 +112,30 @@ def env(name: str) -> str:
 
 def land_ars(land: str) -> str:
     return f"{land}{'0' * 10}"
+
+
+def parse_lands(value: str) -> tuple[str, ...]:
+    """``06``, ``05,06`` or ``all`` → the Land codes in order, each checked."""
+    if value.strip().lower() == "all":
+        return tuple(LAENDER)
+    codes = tuple(dict.fromkeys(code.strip() for code in value.split(",") if code.strip()))
+    unknown = [code for code in codes if code not in LAENDER]
+    if not codes or unknown:
+        raise ValueError(
+            f"Land must be a two-digit code 01–16, a comma-separated list or 'all', not {value!r}"
+        )
+    return codes
+
+
+def check_sample_scope(mode: str, lands: tuple[str, ...]) -> None:
+    """The sample has synthetic Dashboard data for Hessen only: refuse other Länder early
+    instead of failing later on an empty landing."""
+    others = [code for code in lands if code != SAMPLE_LAND]
+    if mode == "sample" and others:
+        raise ValueError(
+            f"sample mode covers Land {SAMPLE_LAND} ({LAENDER[SAMPLE_LAND]}) only, not "
+            f"{', '.join(others)}; use --mode live (or OZG_MODE=live) for other Länder"
+        )
 
 
 @dataclass(frozen=True)
@@ -103,7 +154,9 @@ class HttpSettings:
 class Settings:
     mode: Mode = "sample"
     data_dir: Path = Path("data")
+    # The Land one partition is built for; `lands` is the scope a run or schedule covers.
     land: str = "06"
+    lands: tuple[str, ...] = ("06",)
     dashboard_url: str = ENVIRONMENT["OZG_DASHBOARD_URL"][0]
     pvog_url: str = ENVIRONMENT["OZG_PVOG_URL"][0]
     pvog_client_id: str = ""
@@ -123,10 +176,12 @@ class Settings:
         above = env("OZG_ABOVE_PULLS")
         if above not in ("pilots", "all", "none"):
             raise ValueError(f"OZG_ABOVE_PULLS must be pilots, all or none, not {above!r}")
+        lands = parse_lands(str(overrides.pop("lands", env("OZG_LAND"))))
         settings = cls(
             mode=mode,  # type: ignore[arg-type]
             data_dir=Path(env("OZG_DATA_DIR")),
-            land=env("OZG_LAND"),
+            land=lands[0],
+            lands=lands,
             dashboard_url=env("OZG_DASHBOARD_URL").rstrip("/"),
             pvog_url=env("OZG_PVOG_URL").rstrip("/"),
             pvog_client_id=env("OZG_PVOG_CLIENT_ID").strip(),
@@ -145,7 +200,15 @@ class Settings:
                 concurrency=int(env("OZG_HTTP_CONCURRENCY")),
             ),
         )
-        return replace(settings, **overrides) if overrides else settings
+        settings = replace(settings, **overrides) if overrides else settings
+        check_sample_scope(settings.mode, settings.lands)
+        return settings
+
+    def for_land(self, land: str) -> Settings:
+        """These settings for building one Land's partition."""
+        parse_lands(land)
+        check_sample_scope(self.mode, (land,))
+        return replace(self, land=land)
 
     @property
     def land_ars(self) -> str:
@@ -154,3 +217,10 @@ class Settings:
     @property
     def raw_dir(self) -> Path:
         return self.data_dir / "raw"
+
+    def raw_root(self, source: str) -> Path:
+        """Where ``source`` lands: Land-independent sources (GV100AD, FIM) once per snapshot
+        under ``raw/``, Land-specific ones (Dashboard, PVOG) under ``raw/land=<LL>/``."""
+        if source in LAND_SPECIFIC_SOURCES:
+            return self.raw_dir / f"land={self.land}"
+        return self.raw_dir

@@ -63,7 +63,7 @@ def open_session(settings: Settings, snapshot: date) -> requests.Session:
 
 def _landing(settings: Settings, source: str, snapshot: date, force: bool) -> SnapshotLanding:
     return SnapshotLanding(
-        settings.raw_dir, source, snapshot.isoformat(), mode=settings.mode, force=force
+        settings.raw_root(source), source, snapshot.isoformat(), mode=settings.mode, force=force
     )
 
 
@@ -105,7 +105,9 @@ def land_destatis(
     )
     if landing.sealed(GV100AD_GROUP) is None:
         url = client.edition_url(snapshot)
-        previous = previous_complete(settings.raw_dir, destatis.SOURCE, snapshot.isoformat())
+        previous = previous_complete(
+            settings.raw_root(destatis.SOURCE), destatis.SOURCE, snapshot.isoformat()
+        )
         prior = None
         if previous is not None:
             prior = next((e for e in previous.entries() if e.url.startswith(url)), None)
@@ -286,7 +288,8 @@ def pvog_ars(settings: Settings) -> list[str]:
         return list(settings.pvog_ars)
     if settings.mode == "sample":
         return [BUND_ARS]  # only the real Bund export is embedded
-    return [BUND_ARS, settings.land_ars, *PILOT_ARS]
+    pilots = [ars for ars in PILOT_ARS if ars.startswith(settings.land)]
+    return [BUND_ARS, settings.land_ars, *pilots]
 
 
 def land_pvog(

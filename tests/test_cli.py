@@ -39,7 +39,9 @@ PREFIXES = {
 }
 TABLES = ("gebiete", "leistungen", "verfuegbarkeit", "onlinedienste")
 FULL_RUN_TIMEOUT = 900
-ROW_LINE = re.compile(r"^\s+(\d{4}-\d{2}-\d{2})\s+[\d.]+s\s+rows: (.+)$")
+ROW_LINE = re.compile(r"^\s+(\d{2})\|(\d{4}-\d{2}-\d{2})\s+[\d.]+s\s+rows: (.+)$")
+LAND = "06"
+PARTITION = f"{LAND}|{SNAPSHOT}"  # Dagster's multi-partition key: Land|snapshot
 
 
 @dataclass
@@ -78,13 +80,13 @@ def describe(run: Run) -> str:
     )
 
 
-def row_counts(stdout: str, snapshot: str = SNAPSHOT) -> dict[str, int]:
-    """The per-snapshot line: ``  2026-11-01   20.1s  rows: gebiete 15,988, …``."""
+def row_counts(stdout: str, snapshot: str = SNAPSHOT, land: str = LAND) -> dict[str, int]:
+    """The per-partition line: ``  06|2026-11-01   20.1s  rows: gebiete 15,988, …``."""
     for line in stdout.splitlines():
         match = ROW_LINE.match(line)
-        if match and match.group(1) == snapshot:
+        if match and match.groups()[:2] == (land, snapshot):
             counts = {}
-            for part in match.group(2).split(", "):
+            for part in match.group(3).split(", "):
                 name, count = part.rsplit(" ", 1)
                 counts[name] = int(count.replace(",", ""))
             return counts
@@ -97,8 +99,17 @@ def printed_path(stdout: str, label: str) -> Path:
     return Path(line.split(label, 1)[1].split()[0])
 
 
+def raw_source_dir(data_dir: Path, source: str) -> Path:
+    """Dashboard and PVOG land per Land; GV100AD and FIM once per snapshot for all Länder."""
+    if source in ("dashboard", "pvog"):
+        return data_dir / "raw" / f"land={LAND}" / source
+    return data_dir / "raw" / source
+
+
 def manifest(data_dir: Path, source: str) -> dict[str, object]:
-    return json.loads((data_dir / "raw" / source / SNAPSHOT / "manifest.json").read_text("utf-8"))
+    return json.loads(
+        (raw_source_dir(data_dir, source) / SNAPSHOT / "manifest.json").read_text("utf-8")
+    )
 
 
 def raw_files(data_dir: Path) -> dict[str, tuple[int, int]]:
@@ -198,7 +209,7 @@ def sample_runs(tmp_path_factory: pytest.TempPathFactory) -> SampleRuns:
     first = run_ozg(args, env, root, FULL_RUN_TIMEOUT)
     assert first.returncode == 0, describe(first)
     manifests = {
-        s: (data_dir / "raw" / s / SNAPSHOT / "manifest.json").read_bytes() for s in SOURCES
+        s: (raw_source_dir(data_dir, s) / SNAPSHOT / "manifest.json").read_bytes() for s in SOURCES
     }
     files_after_first = raw_files(data_dir)
     second = run_ozg(args, env, root, FULL_RUN_TIMEOUT)
@@ -226,7 +237,7 @@ def test_sample_run_prints_banner_rows_and_output_locations(sample_runs: SampleR
 def test_sample_run_lands_every_source_with_a_sample_manifest(sample_runs: SampleRuns) -> None:
     counts = row_counts(sample_runs.first.stdout)
     for source in SOURCES:
-        snapshots = sorted(p.name for p in (sample_runs.data_dir / "raw" / source).iterdir())
+        snapshots = sorted(p.name for p in raw_source_dir(sample_runs.data_dir, source).iterdir())
         assert snapshots == [SNAPSHOT], source  # only the requested snapshot was landed
         landed = manifest(sample_runs.data_dir, source)
         assert landed["sample"] is True and landed["mode"] == "sample", source
@@ -236,7 +247,7 @@ def test_sample_run_lands_every_source_with_a_sample_manifest(sample_runs: Sampl
         assert landed["entry_count"] == len(entries)
         for entry in entries:
             assert (
-                sample_runs.data_dir / "raw" / source / SNAPSHOT / f"{entry['name']}.gz"
+                raw_source_dir(sample_runs.data_dir, source) / SNAPSHOT / f"{entry['name']}.gz"
             ).is_file()
         summary = landed["summary"]
         assert isinstance(summary, dict)
@@ -246,7 +257,14 @@ def test_sample_run_lands_every_source_with_a_sample_manifest(sample_runs: Sampl
 def test_sample_run_promotes_the_normalised_partitions(sample_runs: SampleRuns) -> None:
     counts = row_counts(sample_runs.first.stdout)
     for table in TABLES:
-        path = sample_runs.data_dir / "normalized" / table / f"snapshot={SNAPSHOT}" / "data.parquet"
+        path = (
+            sample_runs.data_dir
+            / "normalized"
+            / table
+            / "land=06"
+            / f"snapshot={SNAPSHOT}"
+            / "data.parquet"
+        )
         assert path.is_file(), path
         frame = pl.read_parquet(path)
         assert frame.height == counts[table], table
@@ -259,7 +277,7 @@ def _raw_materializations(data_dir: Path) -> tuple[dict[str, list[dict[str, obje
     for source in SOURCES:
         metadata[source] = [
             {**values, "run_id": run_id}
-            for run_id, values in materializations(data_dir, ["raw", source], SNAPSHOT)
+            for run_id, values in materializations(data_dir, ["raw", source], PARTITION)
         ]
     raw_seconds: dict[str, float] = {}
     for run_id in {str(m["run_id"]) for ms in metadata.values() for m in ms}:
@@ -271,7 +289,7 @@ def _raw_materializations(data_dir: Path) -> tuple[dict[str, list[dict[str, obje
 def test_second_sample_run_reuses_the_raw_landing(sample_runs: SampleRuns) -> None:
     data_dir = sample_runs.data_dir
     for source in SOURCES:
-        manifest_path = data_dir / "raw" / source / SNAPSHOT / "manifest.json"
+        manifest_path = raw_source_dir(data_dir, source) / SNAPSHOT / "manifest.json"
         assert manifest_path.read_bytes() == sample_runs.manifests_after_first[source], source
     # No raw file written, rewritten or removed by the second run.
     assert sample_runs.files_after_second == sample_runs.files_after_first
@@ -343,7 +361,14 @@ def test_live_run_against_the_sample_server(live_run: LiveRun) -> None:
             assert entry["url"].startswith(f"{live_run.base}{PREFIXES[source]}/"), entry["url"]
             assert entry["status"] == 200
     for table in TABLES:
-        path = live_run.data_dir / "normalized" / table / f"snapshot={SNAPSHOT}" / "data.parquet"
+        path = (
+            live_run.data_dir
+            / "normalized"
+            / table
+            / "land=06"
+            / f"snapshot={SNAPSHOT}"
+            / "data.parquet"
+        )
         assert path.is_file(), path
 
 
@@ -376,6 +401,26 @@ def test_a_snapshot_outside_the_sample_fails_fast(
     for fragment in expected:
         assert fragment in lines[0]
     assert run.stdout == ""  # refused before the banner, the Dagster home or any landing
+    assert not data_dir.exists()
+
+
+@pytest.mark.parametrize(
+    ("land", "expected"),
+    [
+        ("05", "sample mode covers Land 06 (Hessen) only, not 05; use --mode live"),
+        ("06,11", "sample mode covers Land 06 (Hessen) only, not 11"),
+        ("6", "Land must be a two-digit code 01–16, a comma-separated list or 'all', not '6'"),
+    ],
+)
+def test_a_land_outside_the_sample_is_refused_with_the_reason(
+    tmp_path: Path, land: str, expected: str
+) -> None:
+    data_dir = tmp_path / "data"
+    run = run_ozg(["run", "--land", land], cli_env(data_dir), tmp_path)
+    assert run.returncode == 1, describe(run)
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith(f"ozg: FAILED: {expected}"), line
+    assert run.stdout == ""
     assert not data_dir.exists()
 
 

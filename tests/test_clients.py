@@ -47,7 +47,7 @@ def live(tmp_path: Path, server: LocalServer, **overrides: object) -> Settings:
 
 
 def landing(settings: Settings, source: str, snapshot: date = SNAPSHOT) -> SnapshotLanding:
-    return SnapshotLanding(settings.raw_dir, source, snapshot.isoformat(), mode="live")
+    return SnapshotLanding(settings.raw_root(source), source, snapshot.isoformat(), mode="live")
 
 
 # -- Dashboard ------------------------------------------------------------------------------

@@ -40,3 +40,37 @@ def test_invalid_mode_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OZG_MODE", "demo")
     with pytest.raises(ValueError, match="OZG_MODE must be 'sample' or 'live'"):
         Settings.from_env()
+
+
+def test_land_scope_accepts_one_code_a_list_or_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    assert Settings.from_env().lands == ("06",)
+    live = Settings.from_env(mode="live", lands="09, 05,09")
+    assert (live.lands, live.land) == (("09", "05"), "09")
+    every = Settings.from_env(mode="live", lands="all")
+    assert every.lands[0] == "01" and every.lands[-1] == "16" and len(set(every.lands)) == 16
+    assert every.for_land("11").land_ars == "110000000000"
+    for wrong in ("6", "17", "00", "he", ""):
+        with pytest.raises(ValueError, match="two-digit code 01–16"):
+            Settings.from_env(mode="live", lands=wrong)
+
+
+def test_sample_mode_refuses_other_lands_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OZG_LAND", "05,06")
+    with pytest.raises(ValueError, match=r"sample mode covers Land 06 \(Hessen\) only, not 05"):
+        Settings.from_env()
+    sample = Settings.from_env(lands="06")
+    with pytest.raises(ValueError, match="not 07; use --mode live"):
+        sample.for_land("07")
+
+
+def test_land_specific_sources_land_under_the_land(tmp_path: Path) -> None:
+    settings = Settings(mode="live", data_dir=tmp_path).for_land("05")
+    assert settings.raw_root("dashboard") == tmp_path / "raw" / "land=05"
+    assert settings.raw_root("pvog") == tmp_path / "raw" / "land=05"
+    # Nationwide sources land once per snapshot, shared by every Land.
+    assert settings.raw_root("destatis_gv100ad") == tmp_path / "raw"
+    assert settings.raw_root("fim") == tmp_path / "raw"

@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.partitions import snapshot_partitions
+from pipelines.partitions import land_partitions, scope_partitions, snapshot_partitions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DAGSTER = Path(sys.executable).parent / "dagster"
@@ -72,7 +72,7 @@ def test_defs_reads_the_environment_into_the_ozg_resource(
 ) -> None:
     ozg = loaded_defs.resources["ozg"]
     assert ozg.data_dir == str(data_dir)
-    assert (ozg.mode, ozg.land, ozg.force_refetch) == ("sample", "06", False)
+    assert (ozg.mode, ozg.lands, ozg.force_refetch) == ("sample", "06", False)
     settings = ozg.settings()
     assert settings.raw_dir == data_dir / "raw"
     assert "dbt" in loaded_defs.resources
@@ -89,10 +89,19 @@ def test_raw_and_normalized_asset_keys_are_exactly_the_expected_ones(graph) -> N
         assert graph.get(key).group_name == "normalized"
 
 
-def test_raw_and_normalized_assets_are_partitioned_by_monthly_snapshots(graph) -> None:  # type: ignore[no-untyped-def]
+def test_raw_and_normalized_assets_are_partitioned_by_land_and_monthly_snapshot(graph) -> None:  # type: ignore[no-untyped-def]
     for key in RAW_KEYS | NORMALIZED_KEYS:
         partitions = graph.get(key).partitions_def
-        assert partitions == snapshot_partitions, key
+        assert partitions == scope_partitions, key
+    assert isinstance(scope_partitions, dg.MultiPartitionsDefinition)
+    dimensions = {d.name: d.partitions_def for d in scope_partitions.partitions_defs}
+    assert dimensions == {"land": land_partitions, "snapshot": snapshot_partitions}
+    lands = land_partitions.get_partition_keys()
+    assert lands == [f"{n:02d}" for n in range(1, 17)]
+    # A multi-partition key names both dimensions; Dagster orders them by name.
+    key = dg.MultiPartitionKey({"land": "06", "snapshot": "2026-01-01"})
+    assert str(key) == "06|2026-01-01"
+    assert scope_partitions.has_partition_key(key)
     assert isinstance(snapshot_partitions, dg.MonthlyPartitionsDefinition)
     keys = snapshot_partitions.get_partition_keys()
     assert keys[0] == "2025-12-01"

@@ -40,6 +40,15 @@ LAYER_ORDER = {
 }
 
 
+def _dimensions(partitions: dg.PartitionsDefinition | None) -> list[str] | None:
+    """The partition dimensions by name (a single dimension by its kind), or None."""
+    if partitions is None:
+        return None
+    if isinstance(partitions, dg.MultiPartitionsDefinition):
+        return [dimension.name for dimension in partitions.partitions_defs]
+    return [type(partitions).__name__]
+
+
 def describe_graph(definitions: dg.Definitions) -> dict[str, Any]:
     """A JSON-serialisable, deterministic description of the graph's shape."""
     graph = definitions.resolve_asset_graph()
@@ -48,7 +57,7 @@ def describe_graph(definitions: dg.Definitions) -> dict[str, Any]:
         node = graph.get(key)
         assets[key.to_user_string()] = {
             "group": node.group_name,
-            "partitioned": node.is_partitioned,
+            "partitions": _dimensions(node.partitions_def),
             "deps": sorted(parent.to_user_string() for parent in node.parent_keys),
         }
     checks: dict[str, dict[str, bool]] = {}
@@ -144,9 +153,12 @@ def test_every_dependency_points_from_an_earlier_layer(description: dict[str, An
             assert LAYER_ORDER[parent.split("/")[0]] <= layer, f"{parent} -> {key}"
 
 
-def test_only_the_ingest_layers_are_partitioned(description: dict[str, Any]) -> None:
+def test_only_the_ingest_layers_are_partitioned_by_land_and_snapshot(
+    description: dict[str, Any],
+) -> None:
     for key, node in description["assets"].items():
-        assert node["partitioned"] is (key.split("/")[0] in ("raw", "normalized")), key
+        ingest = key.split("/")[0] in ("raw", "normalized")
+        assert node["partitions"] == (["land", "snapshot"] if ingest else None), key
     # The publishing step waits for the docs and for every mart.
     published = description["assets"]["published/warehouse"]["deps"]
     marts = {key for key in description["assets"] if key.startswith("marts/")}

@@ -46,7 +46,7 @@ def live(tmp_path: Path, server: LocalServer, **overrides: object) -> Settings:
 
 
 def open_landing(settings: Settings, source: str) -> SnapshotLanding:
-    return SnapshotLanding(settings.raw_dir, source, SNAPSHOT.isoformat(), mode="live")
+    return SnapshotLanding(settings.raw_root(source), source, SNAPSHOT.isoformat(), mode="live")
 
 
 def serve_pvog(server: LocalServer) -> None:
@@ -354,7 +354,10 @@ def test_force_relanding_keeps_the_old_snapshot(local_server: LocalServer, tmp_p
     kept = tmp_path / "raw" / "pvog" / siblings[1]
     assert (kept / "manifest.json").read_bytes() == old_manifest
     assert gzip.decompress((kept / f"{PVOG_NAME}.gz").read_bytes()) == CSV
-    assert landing.previous_complete(settings.raw_dir, "pvog", "2026-12-31").dir == first.directory  # type: ignore[union-attr]
+    assert (
+        landing.previous_complete(settings.raw_root("pvog"), "pvog", "2026-12-31").dir
+        == first.directory
+    )  # type: ignore[union-attr]
 
 
 # -- tamper detection -----------------------------------------------------------------------

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -40,7 +41,7 @@ from pipelines.defs.automation import (
 from pipelines.lib import normalize
 from pipelines.lib.publish import CSV_BOM, publish
 from pipelines.lib.tables import FINGERPRINT, input_fingerprint
-from pipelines.partitions import snapshot_partitions
+from pipelines.partitions import scope_key, scope_partitions
 from sources.config import PILOT_ARS, HttpSettings, Settings
 from sources.freshness import probe
 from sources.http import SourceError
@@ -145,7 +146,7 @@ def partition_files(data_dir: Path) -> dict[str, int]:
     """mtime_ns of every promoted normalised file of SNAPSHOT (data and fingerprint)."""
     files = {}
     for table in TABLES:
-        folder = data_dir / "normalized" / table / f"snapshot={SNAPSHOT}"
+        folder = data_dir / "normalized" / table / "land=06" / f"snapshot={SNAPSHOT}"
         for path in sorted(folder.iterdir()):
             files[f"{table}/{path.name}"] = path.stat().st_mtime_ns
     return files
@@ -294,9 +295,9 @@ class ReRun:
 def stored_fingerprints(data_dir: Path) -> dict[str, str]:
     return {
         table: json.loads(
-            (data_dir / "normalized" / table / f"snapshot={SNAPSHOT}" / FINGERPRINT).read_text(
-                "utf-8"
-            )
+            (
+                data_dir / "normalized" / table / "land=06" / f"snapshot={SNAPSHOT}" / FINGERPRINT
+            ).read_text("utf-8")
         )["fingerprint"]
         for table in TABLES
     }
@@ -340,7 +341,7 @@ def _normalized_history(data_dir: Path) -> tuple[dict[str, list[bool]], dict[str
     unchanged: dict[str, list[bool]] = {}
     run_ids: set[str] = set()
     for table in TABLES:
-        history = materializations(data_dir, ["normalized", table], SNAPSHOT)
+        history = materializations(data_dir, ["normalized", table], f"06|{SNAPSHOT}")
         unchanged[table] = [bool(values["unchanged"]) for _, values in history]
         run_ids.update(run_id for run_id, _ in history)
     ordered = sorted(run_ids, key=lambda run_id: run_start(data_dir, run_id))
@@ -550,7 +551,7 @@ def test_a_blocked_gate_fails_the_run_and_leaves_the_published_files_untouched(
     job = definitions.resolve_job_def("ozg_pipeline")  # the job the schedule and sensor run
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
-            partition_key="2026-10-01",
+            partition_key=scope_key("06", "2026-10-01"),
             instance=instance,
             raise_on_error=False,
             # keep `pytest -s` readable: the failure is asserted below, not read from the log
@@ -578,19 +579,128 @@ def test_a_blocked_gate_fails_the_run_and_leaves_the_published_files_untouched(
         fehlerprotokoll(context)
 
     assert published_state(data_dir) == before
-    partition = data_dir / "normalized" / "gebiete" / "snapshot=2026-10-01" / "data.parquet"
+    scoped = Path("land=06") / "snapshot=2026-10-01"
+    partition = data_dir / "normalized" / "gebiete" / scoped / "data.parquet"
     assert not partition.exists()
-    rejected = data_dir / "normalized" / "_rejected" / "gebiete" / "snapshot=2026-10-01"
+    rejected = data_dir / "normalized" / "_rejected" / "gebiete" / scoped
     assert (rejected / "data.parquet").is_file()
 
     records = list((data_dir / "runs" / "failures").glob("*.json"))
     assert [p.name for p in records] == [f"{result.run_id}.json"]
     record = json.loads(records[0].read_text("utf-8"))
     assert record["run_id"] == result.run_id and record["job"] == "ozg_pipeline"
-    assert record["tags"]["dagster/partition"] == "2026-10-01"
+    assert record["tags"]["dagster/partition"] == "06|2026-10-01"
     assert "normalized__gebiete" in record["message"]
     assert record["published_untouched"] is True
     assert datetime.fromisoformat(record["failed_at"]).tzinfo is not None
+
+
+# -- the Land dimension -------------------------------------------------------------------
+def live_env(monkeypatch: pytest.MonkeyPatch, base: str, data_dir: Path) -> None:
+    clean_ozg_env(monkeypatch)
+    for name, prefix in (
+        ("OZG_DASHBOARD_URL", "/dashboard"),
+        ("OZG_PVOG_URL", "/pvog"),
+        ("OZG_FIM_URL", "/fim"),
+        ("OZG_DESTATIS_URL", "/destatis"),
+    ):
+        monkeypatch.setenv(name, base + prefix)
+    monkeypatch.setenv("OZG_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("OZG_PVOG_ARS", "000000000000")  # the server embeds the Bund export only
+    monkeypatch.setenv("OZG_HTTP_MIN_INTERVAL", "0")
+    monkeypatch.setenv("OZG_HTTP_MAX_ATTEMPTS", "1")
+
+
+def test_a_second_land_is_its_own_partition_and_reuses_the_nationwide_landings(
+    sample_server: Callable[[date], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.definitions import PARTITIONED_ASSETS
+    from pipelines.resources import OzgSettings
+    from sources.sample.files import gv100ad_frame
+
+    live_env(monkeypatch, sample_server(date(2026, 11, 1)), tmp_path)
+    resources = {"ozg": OzgSettings(mode="live", lands="06,05", data_dir=str(tmp_path))}
+
+    def materialize(land: str) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            PARTITIONED_ASSETS,
+            partition_key=scope_key(land, "2026-11-01"),
+            resources=resources,
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        )
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        hessen = materialize("06")
+        assert hessen.success
+        hessen_raw = {
+            str(p.relative_to(tmp_path)): p.read_bytes()
+            for p in sorted((tmp_path / "raw").rglob("*"))
+            if p.is_file()
+        }
+        nrw = materialize("05")
+
+        def metadata(result: dg.ExecuteInProcessResult, key: str) -> dict[str, object]:
+            (event,) = [
+                e
+                for e in result.get_asset_materialization_events()
+                if e.event_specific_data.materialization.asset_key.to_user_string() == key  # type: ignore[union-attr]
+            ]
+            values = event.event_specific_data.materialization.metadata  # type: ignore[union-attr]
+            return {k: v.value for k, v in values.items()}
+
+        # GV100AD and FIM are nationwide: Land 05 reuses the landing of Land 06's run.
+        for source in ("destatis_gv100ad", "fim"):
+            first, second = metadata(hessen, f"raw/{source}"), metadata(nrw, f"raw/{source}")
+            assert (first["reused"], second["reused"]) == (False, True), source
+            assert (first["land"], second["land"]) == ("06", "05")
+            assert (
+                first["landing_dir"]
+                == second["landing_dir"]
+                == str(tmp_path / "raw" / source / "2026-11-01")
+            )
+        # The Dashboard is pulled for every ARS of Land 05 into its own landing.
+        dashboard = metadata(nrw, "raw/dashboard")
+        assert dashboard["reused"] is False
+        assert dashboard["landing_dir"] == str(
+            tmp_path / "raw" / "land=05" / "dashboard" / "2026-11-01"
+        )
+        manifest = json.loads(
+            (tmp_path / "raw" / "land=05" / "dashboard" / "2026-11-01" / "manifest.json").read_text(
+                "utf-8"
+            )
+        )
+        queried = {
+            urlsplit(entry["url"]).path.rsplit("/", 1)[1]
+            for entry in manifest["entries"]
+            if "/v1/data/" in entry["url"]
+        }
+        gv100ad = gv100ad_frame()
+        nrw_ars = set(
+            gv100ad.filter((pl.col("land") == "05") & pl.col("satzart").is_in(["10", "40", "60"]))[
+                "ars"
+            ].to_list()
+        )
+        assert queried == {"000000000000", *nrw_ars}
+        assert len(nrw_ars) > 400  # Land, 5 Regierungsbezirke, 31 Kreise, 396 Gemeinden
+        # Land 06's raw files were not touched by the run of Land 05.
+        for name, body in hessen_raw.items():
+            assert (tmp_path / name).read_bytes() == body, name
+
+        # The sample server knows no Kommune of Land 05: the pull is complete but empty,
+        # and the completeness expectation blocks the partition instead of publishing it.
+        assert not nrw.success
+        assert nrw.get_failed_step_keys() == {"normalized__verfuegbarkeit"}
+        (failure,) = nrw.get_step_failure_events()
+        message = failure.step_failure_data.error.message  # type: ignore[union-attr]
+        assert "quality gate blocked" in message and "coverage_queries" in message
+        lake = tmp_path / "normalized"
+        assert (lake / "gebiete" / "land=05" / "snapshot=2026-11-01" / "data.parquet").is_file()
+        assert not (lake / "verfuegbarkeit" / "land=05").exists()
+        assert (
+            lake / "verfuegbarkeit" / "land=06" / "snapshot=2026-11-01" / "data.parquet"
+        ).is_file()
 
 
 # -- the sensor ------------------------------------------------------------------------------
@@ -632,13 +742,14 @@ def test_sensor_requests_one_run_per_new_datenstand(
     requests_, cursor = evaluate_upstream(None, november, today)
     assert len(requests_) == 1
     (request,) = requests_
-    assert cursor == state.key()
-    assert request.run_key == f"upstream-2026-11-01-{state.key()}"
+    assert json.loads(cursor) == {"06": state.key()}
+    assert request.run_key == f"upstream-06-2026-11-01-{state.key()}"
     assert f"datenstand={state.datenstand}" in request.run_key
-    assert request.partition_key == "2026-11-01"
-    assert snapshot_partitions.has_partition_key(request.partition_key)
+    assert request.partition_key == "06|2026-11-01"
+    assert scope_partitions.has_partition_key(request.partition_key)
     assert request.run_config == LIVE_RUN_CONFIG
     assert request.tags["ozg/trigger"] == "neuer_datenstand"
+    assert request.tags["ozg/land"] == "06"
 
     again, same_cursor = evaluate_upstream(cursor, november, today)
     assert again == [] and same_cursor == cursor
@@ -649,9 +760,9 @@ def test_sensor_requests_one_run_per_new_datenstand(
     assert changed.datenstand != state.datenstand
     assert changed.gv100ad_version == state.gv100ad_version  # same GV100AD edition
     new_requests, new_cursor = evaluate_upstream(cursor, october, today)
-    assert len(new_requests) == 1 and new_cursor == changed.key() != cursor
+    assert len(new_requests) == 1 and json.loads(new_cursor) == {"06": changed.key()}
     assert new_requests[0].run_key != request.run_key
-    assert new_requests[0].partition_key == "2026-11-01"
+    assert new_requests[0].partition_key == "06|2026-11-01"
     assert evaluate_upstream(new_cursor, october, today)[0] == []
 
 
@@ -677,15 +788,17 @@ def test_the_sensor_definition_against_the_sample_server(
     assert len(result.run_requests or []) == 1
     (request,) = result.run_requests or []
     current = date.today().replace(day=1).isoformat()
-    assert request.partition_key == current
-    assert snapshot_partitions.has_partition_key(current)
-    assert result.cursor and request.run_key == f"upstream-{current}-{result.cursor}"
-    assert "gv100ad=None" not in result.cursor  # the HEAD probe got the edition's ETag
+    assert request.partition_key == f"06|{current}"
+    assert scope_partitions.has_partition_key(request.partition_key)
+    assert result.cursor
+    state_key = json.loads(result.cursor)["06"]
+    assert request.run_key == f"upstream-06-{current}-{state_key}"
+    assert "gv100ad=None" not in state_key  # the HEAD probe got the edition's ETag
 
     with dg.build_sensor_context(cursor=result.cursor) as context:
         skipped = neuer_datenstand(context)
     assert isinstance(skipped, dg.SkipReason), skipped
-    assert result.cursor in (skipped.skip_message or "")
+    assert state_key in (skipped.skip_message or "")
 
 
 # -- the schedule ----------------------------------------------------------------------------
@@ -694,13 +807,13 @@ def test_monthly_schedule_requests_the_current_snapshot_in_live_mode(tmp_path: P
 
     tick = datetime(2026, 12, 2, 6, 0, tzinfo=ZoneInfo("Europe/Berlin"))
     with dg.build_schedule_context(scheduled_execution_time=tick) as context:
-        request = ozg_monatlich(context)
+        (request,) = ozg_monatlich(context)
     assert isinstance(request, dg.RunRequest), request
-    assert request.partition_key == "2026-12-01"
-    assert request.run_key == "monatlich-2026-12-01"
+    assert request.partition_key == "06|2026-12-01"
+    assert request.run_key == "monatlich-06-2026-12-01"
     assert request.run_config == LIVE_RUN_CONFIG
     assert request.run_config["resources"]["ozg"]["config"]["mode"] == "live"
-    assert request.tags == {"ozg/mode": "live", "ozg/trigger": "schedule"}
+    assert request.tags == {"ozg/mode": "live", "ozg/land": "06", "ozg/trigger": "schedule"}
     # The live run config is valid for the job the schedule targets.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -709,6 +822,23 @@ def test_monthly_schedule_requests_the_current_snapshot_in_live_mode(tmp_path: P
     assert dg.validate_run_config(job, request.run_config)
     with pytest.raises(dg.DagsterInvalidConfigError):
         dg.validate_run_config(job, {"resources": {"ozg": {"config": {"moed": "live"}}}})
+
+
+def test_monthly_schedule_requests_one_run_per_land_in_scope(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clean_ozg_env(monkeypatch)
+    monkeypatch.setenv("OZG_LAND", "09,05")
+    tick = datetime(2027, 1, 2, 6, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    with dg.build_schedule_context(scheduled_execution_time=tick) as context:
+        requests_ = ozg_monatlich(context)
+    assert [r.partition_key for r in requests_] == ["09|2027-01-01", "05|2027-01-01"]
+    assert [r.run_key for r in requests_] == ["monatlich-09-2027-01-01", "monatlich-05-2027-01-01"]
+    monkeypatch.setenv("OZG_LAND", "all")
+    with dg.build_schedule_context(scheduled_execution_time=tick) as context:
+        every = ozg_monatlich(context)
+    assert sorted(r.tags["ozg/land"] for r in every) == [f"{n:02d}" for n in range(1, 17)]
+    assert len({r.run_key for r in every}) == 16
 
 
 def test_probe_fails_loudly_when_the_gv100ad_edition_is_missing() -> None:

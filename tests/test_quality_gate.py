@@ -27,6 +27,7 @@ from pipelines.lib.gate import GateResult, run_gate
 from pipelines.lib.lake import Lake
 from pipelines.lib.normalize import Normalized
 from pipelines.lib.quality_report import write_quality_report
+from pipelines.partitions import scope_key
 from sources import ingest
 from sources.config import BUND_ARS, PILOT_ARS, Settings
 from sources.landing import SnapshotLanding
@@ -47,7 +48,7 @@ def _sha256(path: Path) -> str:
 
 
 def _landing(settings: Settings, source: str) -> SnapshotLanding:
-    return SnapshotLanding(settings.raw_dir, source, SNAPSHOT.isoformat(), mode="sample")
+    return SnapshotLanding(settings.raw_root(source), source, SNAPSHOT.isoformat(), mode="sample")
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Built:
 
     @property
     def lake(self) -> Lake:
-        return Lake(self.settings.data_dir)
+        return Lake(self.settings.data_dir, self.settings.land)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,7 @@ def lake_copy(built: Built, tmp_path: Path) -> Lake:
     """A private copy of the built data directory, for tests that change the lake."""
     target = tmp_path / "data"
     shutil.copytree(built.settings.data_dir, target)
-    return Lake(target)
+    return Lake(target, "06")
 
 
 def _partition_bytes(lake: Lake) -> dict[str, bytes]:
@@ -101,9 +102,7 @@ def test_sample_tables_build_and_pass_their_gates(built: Built) -> None:
         assert frame.schema == normalize.SCHEMAS[table]
         assert frame["sample"].all()
         assert result.quarantined == pl.read_parquet(built.lake.quarantine(table, SNAPSHOT)).height
-        document = json.loads(
-            (built.lake.quality_dir() / "validations" / f"{SNAPSHOT}__{table}.json").read_text()
-        )
+        document = json.loads(built.lake.validation_path(table, SNAPSHOT).read_text())
         assert document["passed"] is True and document["rows"] == result.rows
 
 
@@ -494,13 +493,10 @@ def test_failed_gate_keeps_the_promoted_partition_byte_identical(lake_copy: Lake
     assert promoted.read_bytes() == before_bytes and _sha256(promoted) == before_sha
     # The quarantine of the rejected attempt goes with it; the promoted one is untouched.
     assert promoted_quarantine.read_bytes() == quarantine_before
-    rejected_quarantine = (
-        lake.normalized / "_rejected" / "leistungen" / f"snapshot={SNAPSHOT}" / "quarantine.parquet"
-    )
+    rejected_dir = lake.normalized / "_rejected" / "leistungen" / "land=06" / f"snapshot={SNAPSHOT}"
+    rejected_quarantine = rejected_dir / "quarantine.parquet"
     assert pl.read_parquet(rejected_quarantine)["message"].to_list() == ["crafted"]
-    rejected = (
-        lake.normalized / "_rejected" / "leistungen" / f"snapshot={SNAPSHOT}" / "data.parquet"
-    )
+    rejected = rejected_dir / "data.parquet"
     assert Path(result.path) == rejected
     assert pl.read_parquet(rejected).equals(bad)
     assert not lake.staging("leistungen", SNAPSHOT).exists()
@@ -594,7 +590,7 @@ def test_dagster_run_fails_on_a_blocked_gate(
         marker.unlink()
     run = dg.materialize(
         [*RAW_ASSETS, *NORMALIZED_ASSETS],
-        partition_key=SNAPSHOT.isoformat(),
+        partition_key=scope_key("06", SNAPSHOT),
         resources={"ozg": OzgSettings(mode="sample", data_dir=str(lake_copy.data_dir))},
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
@@ -623,7 +619,9 @@ def test_dagster_run_fails_on_a_blocked_gate(
     assert promoted.read_bytes() == before_bytes and _sha256(promoted) == before_sha
     for table, content in downstream_before.items():
         assert lake_copy.partition(table, SNAPSHOT).read_bytes() == content
-    rejected = lake_copy.normalized / "_rejected" / "leistungen" / f"snapshot={SNAPSHOT}"
+    rejected = (
+        lake_copy.normalized / "_rejected" / "leistungen" / "land=06" / f"snapshot={SNAPSHOT}"
+    )
     assert (rejected / "data.parquet").is_file()
     html = (lake_copy.quality_dir() / "report.html").read_text(encoding="utf-8")
     assert "verletzt" in _report_row(html, "leistungen", "unique_grain")

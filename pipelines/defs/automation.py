@@ -1,10 +1,11 @@
 """Schedules and sensors for live operation.
 
 * ``ozg_monatlich``: a monthly schedule (2nd of the month, 06:00 Europe/Berlin) that
-  materialises the current month's snapshot and the marts in live mode;
+  materialises the current month's snapshot and the marts in live mode, one run per
+  Land in scope (``OZG_LAND``: ``06``, a list or ``all``);
 * ``neuer_datenstand``: a cursor-based sensor that probes the Dashboard API and the
-  GV100AD edition and requests one run per new upstream state (the run key makes a
-  duplicate request a no-op);
+  GV100AD edition per Land and requests one run per new upstream state of a Land (the
+  run key makes a duplicate request a no-op);
 * ``fehlerprotokoll``: a run-failure sensor that writes a failure record under
   ``data/runs/failures/`` and, if ``OZG_ALERT_WEBHOOK`` is set, posts it there.
 
@@ -19,7 +20,7 @@ from pathlib import Path
 import dagster as dg
 import requests
 
-from pipelines.partitions import snapshot_partitions
+from pipelines.partitions import scope_key, scope_partitions
 from sources.config import Settings, env
 from sources.freshness import probe
 
@@ -35,9 +36,9 @@ STEP_RETRY = dg.RetryPolicy(
 ozg_pipeline_job = dg.define_asset_job(
     name="ozg_pipeline",
     selection=dg.AssetSelection.all(),
-    partitions_def=snapshot_partitions,
+    partitions_def=scope_partitions,
     op_retry_policy=STEP_RETRY,
-    description="Raw landing, normalisation, marts and publishing for one snapshot.",
+    description="Raw landing, normalisation, marts and publishing for one Land × snapshot.",
 )
 
 
@@ -53,33 +54,55 @@ def current_snapshot(today: date) -> str:
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Monthly live pull of the current snapshot (the Data Hub updates monthly).",
 )
-def ozg_monatlich(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+def ozg_monatlich(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
     tick = context.scheduled_execution_time or datetime.now(UTC)
     snapshot = current_snapshot(tick.date())
-    return dg.RunRequest(
-        run_key=f"monatlich-{snapshot}",
-        partition_key=snapshot,
-        run_config=LIVE_RUN_CONFIG,
-        tags={"ozg/mode": "live", "ozg/trigger": "schedule"},
-    )
+    # Runs are queued and executed one at a time, so the Länder never write concurrently.
+    return [
+        dg.RunRequest(
+            run_key=f"monatlich-{land}-{snapshot}",
+            partition_key=scope_key(land, snapshot),
+            run_config=LIVE_RUN_CONFIG,
+            tags={"ozg/mode": "live", "ozg/land": land, "ozg/trigger": "schedule"},
+        )
+        for land in Settings.from_env(mode="live").lands
+    ]
 
 
 def evaluate_upstream(
     cursor: str | None, settings: Settings, today: date
 ) -> tuple[list[dg.RunRequest], str]:
-    """Plain logic of the sensor: one run request per new upstream state."""
-    state = probe(settings, today)
-    key = state.key()
-    if cursor == key:
-        return [], key
+    """Plain logic of the sensor: one run request per Land whose upstream state is new.
+
+    The cursor is a JSON object ``{land: state key}``; a plain string (the cursor of the
+    single-Land version) counts as the state of the first Land in scope."""
+    seen = _read_cursor(cursor, settings.lands[0])
     snapshot = current_snapshot(today)
-    request = dg.RunRequest(
-        run_key=f"upstream-{snapshot}-{key}",
-        partition_key=snapshot,
-        run_config=LIVE_RUN_CONFIG,
-        tags={"ozg/mode": "live", "ozg/trigger": "neuer_datenstand"},
-    )
-    return [request], key
+    requests_ = []
+    for land in settings.lands:
+        key = probe(settings.for_land(land), today).key()
+        if seen.get(land) == key:
+            continue
+        seen[land] = key
+        requests_.append(
+            dg.RunRequest(
+                run_key=f"upstream-{land}-{snapshot}-{key}",
+                partition_key=scope_key(land, snapshot),
+                run_config=LIVE_RUN_CONFIG,
+                tags={"ozg/mode": "live", "ozg/land": land, "ozg/trigger": "neuer_datenstand"},
+            )
+        )
+    return requests_, json.dumps(seen, sort_keys=True)
+
+
+def _read_cursor(cursor: str | None, first_land: str) -> dict[str, str]:
+    if not cursor:
+        return {}
+    try:
+        value = json.loads(cursor)
+    except json.JSONDecodeError:
+        return {first_land: cursor}
+    return value if isinstance(value, dict) else {first_land: cursor}
 
 
 @dg.sensor(

@@ -60,7 +60,7 @@ TRANSLATOR = OzgDbtTranslator(
 )
 def ozg_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, ozg: OzgSettings):
     settings = ozg.settings()
-    os.environ.update(dbt_environment(settings.data_dir, settings.land))
+    os.environ.update(dbt_environment(settings.data_dir))
     warehouse_path(settings.data_dir).parent.mkdir(parents=True, exist_ok=True)
     yield from dbt.cli(["build"], context=context).stream()
 

@@ -1,4 +1,4 @@
-"""Normalised tables: polars normalisation + great-expectations gate, per snapshot.
+"""Normalised tables: polars normalisation + great-expectations gate, per Land × snapshot.
 
 Thin glue around ``pipelines.lib.tables``. Each asset stages its partition, validates
 it, and promotes it only when every blocking expectation passed (write-audit-publish).
@@ -16,7 +16,7 @@ import polars as pl
 from pipelines.defs.raw import raw_dashboard, raw_destatis_gv100ad, raw_fim, raw_pvog
 from pipelines.lib.gate import GateResult
 from pipelines.lib.tables import build
-from pipelines.partitions import snapshot_date, snapshot_partitions
+from pipelines.partitions import partition_scope, scope_partitions
 from pipelines.resources import OzgSettings
 
 NORMALIZED_GROUP = "normalized"
@@ -65,13 +65,14 @@ def _preview(path: str, rows: int = 5) -> str:
     return "\n".join([header, rule, *body])
 
 
-def _gate_events(table: str, result: GateResult, mode: str) -> Iterator[object]:
+def _gate_events(table: str, result: GateResult, mode: str, land: str) -> Iterator[object]:
     validation = result.validation
     if validation.passed:
         yield dg.MaterializeResult(
             metadata={
                 "mode": mode,
                 "sample": mode == "sample",
+                "land": land,
                 "rows": dg.MetadataValue.int(result.rows),
                 "quarantined": dg.MetadataValue.int(result.quarantined),
                 "quarantine_reasons": dg.MetadataValue.json(result.reasons),
@@ -114,7 +115,7 @@ def _normalized_asset(table: str, deps: list[object], description: str) -> dg.As
         name=table,
         key_prefix=["normalized"],
         group_name=NORMALIZED_GROUP,
-        partitions_def=snapshot_partitions,
+        partitions_def=scope_partitions,
         deps=deps,
         check_specs=_checks(table),
         kinds={"polars", "parquet"},
@@ -122,10 +123,11 @@ def _normalized_asset(table: str, deps: list[object], description: str) -> dg.As
         output_required=False,
     )
     def _asset(context: dg.AssetExecutionContext, ozg: OzgSettings):
-        settings = ozg.settings()
-        result = build(settings, table, snapshot_date(context), force=ozg.force_refetch)
+        land, snapshot = partition_scope(context)
+        settings = ozg.settings().for_land(land)
+        result = build(settings, table, snapshot, force=ozg.force_refetch)
         context.log.info(result.validation.summary())
-        yield from _gate_events(table, result, settings.mode)
+        yield from _gate_events(table, result, settings.mode, land)
 
     return _asset
 

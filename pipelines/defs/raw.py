@@ -1,24 +1,33 @@
-"""Raw assets: one per upstream source, partitioned by snapshot.
+"""Raw assets: one per upstream source, partitioned by Land × snapshot.
 
 Thin glue: each asset calls the matching ``sources.ingest.land_*`` function and
 reports what landed. The data stay in the raw landing zone (``data/raw``), which
 later assets read directly; no IO manager is involved.
 """
 
+from datetime import date
+
 import dagster as dg
 
-from pipelines.partitions import snapshot_date, snapshot_partitions
+from pipelines.partitions import partition_scope, scope_partitions
 from pipelines.resources import OzgSettings
 from sources import ingest
+from sources.config import Settings
 
 RAW_GROUP = "raw"
 
 
-def _result(report: ingest.LandingReport) -> dg.MaterializeResult:
+def _settings(context: dg.AssetExecutionContext, ozg: OzgSettings) -> tuple[Settings, date]:
+    land, snapshot = partition_scope(context)
+    return ozg.settings().for_land(land), snapshot
+
+
+def _result(report: ingest.LandingReport, land: str) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "mode": report.mode,
             "sample": report.sample,
+            "land": land,
             "rows": dg.MetadataValue.int(report.rows),
             "responses": dg.MetadataValue.int(report.entries),
             "fetched_now": dg.MetadataValue.int(report.fetched_now),
@@ -40,22 +49,26 @@ def _tags(kind: str) -> dict[str, str]:
 @dg.asset(
     key=["raw", "destatis_gv100ad"],
     group_name=RAW_GROUP,
-    partitions_def=snapshot_partitions,
+    partitions_def=scope_partitions,
     kinds={"python", "file"},
     tags=_tags("master_data"),
-    description="Destatis Gemeindeverzeichnis GV100AD (zip) as received.",
+    description=(
+        "Destatis Gemeindeverzeichnis GV100AD (zip) as received; nationwide, landed once "
+        "per snapshot and reused by every Land's partition."
+    ),
 )
 def raw_destatis_gv100ad(
     context: dg.AssetExecutionContext, ozg: OzgSettings
 ) -> dg.MaterializeResult:
-    report = ingest.land_destatis(ozg.settings(), snapshot_date(context), force=ozg.force_refetch)
-    return _result(report)
+    settings, snapshot = _settings(context, ozg)
+    report = ingest.land_destatis(settings, snapshot, force=ozg.force_refetch)
+    return _result(report, settings.land)
 
 
 @dg.asset(
     key=["raw", "dashboard"],
     group_name=RAW_GROUP,
-    partitions_def=snapshot_partitions,
+    partitions_def=scope_partitions,
     deps=[raw_destatis_gv100ad],
     kinds={"python", "file"},
     tags=_tags("availability"),
@@ -66,43 +79,50 @@ def raw_destatis_gv100ad(
     ),
 )
 def raw_dashboard(context: dg.AssetExecutionContext, ozg: OzgSettings) -> dg.MaterializeResult:
-    settings = ozg.settings()
-    snapshot = snapshot_date(context)
+    settings, snapshot = _settings(context, ozg)
     gv100ad = ingest.read_gv100ad(
         ingest.SnapshotLanding(
-            settings.raw_dir, "destatis_gv100ad", snapshot.isoformat(), mode=settings.mode
+            settings.raw_root("destatis_gv100ad"),
+            "destatis_gv100ad",
+            snapshot.isoformat(),
+            mode=settings.mode,
         )
     )
     report = ingest.land_dashboard(
         settings, snapshot, ingest.query_ars(gv100ad, settings.land), force=ozg.force_refetch
     )
-    return _result(report)
+    return _result(report, settings.land)
 
 
 @dg.asset(
     key=["raw", "pvog"],
     group_name=RAW_GROUP,
-    partitions_def=snapshot_partitions,
+    partitions_def=scope_partitions,
     kinds={"python", "file"},
     tags=_tags("service_descriptions"),
     description="PVOG Suchdienst service-description CSV (pipe-delimited) per ARS as received.",
 )
 def raw_pvog(context: dg.AssetExecutionContext, ozg: OzgSettings) -> dg.MaterializeResult:
-    report = ingest.land_pvog(ozg.settings(), snapshot_date(context), force=ozg.force_refetch)
-    return _result(report)
+    settings, snapshot = _settings(context, ozg)
+    report = ingest.land_pvog(settings, snapshot, force=ozg.force_refetch)
+    return _result(report, settings.land)
 
 
 @dg.asset(
     key=["raw", "fim"],
     group_name=RAW_GROUP,
-    partitions_def=snapshot_partitions,
+    partitions_def=scope_partitions,
     kinds={"python", "file"},
     tags=_tags("catalogue"),
-    description="FIM Portal Leistungssteckbriefe (LeiKa catalogue) pages as received.",
+    description=(
+        "FIM Portal Leistungssteckbriefe (LeiKa catalogue) pages as received; nationwide, "
+        "landed once per snapshot and reused by every Land's partition."
+    ),
 )
 def raw_fim(context: dg.AssetExecutionContext, ozg: OzgSettings) -> dg.MaterializeResult:
-    report = ingest.land_fim(ozg.settings(), snapshot_date(context), force=ozg.force_refetch)
-    return _result(report)
+    settings, snapshot = _settings(context, ozg)
+    report = ingest.land_fim(settings, snapshot, force=ozg.force_refetch)
+    return _result(report, settings.land)
 
 
 RAW_ASSETS = [raw_destatis_gv100ad, raw_dashboard, raw_pvog, raw_fim]

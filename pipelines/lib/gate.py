@@ -84,7 +84,7 @@ def run_gate(
         # Keep the rejected attempt (partition and its quarantine) for inspection; the
         # promoted partition and quarantine stay as they were.
         path = lake.staging(table, snapshot)
-        rejected = lake.normalized / "_rejected" / table / path.parent.name / path.name
+        rejected = lake.rejected(table, snapshot)
         rejected.parent.mkdir(parents=True, exist_ok=True)
         os.replace(
             lake.quarantine_staging(table, snapshot), rejected.with_name("quarantine.parquet")
@@ -107,10 +107,11 @@ def run_gate(
 def _write_validation(
     lake: Lake, validation: quality.Validation, normalized: Normalized, bounds: dict[str, Any]
 ) -> None:
-    path = lake.quality_dir() / "validations" / f"{validation.snapshot}__{validation.table}.json"
+    path = lake.validation_path(validation.table, date.fromisoformat(validation.snapshot))
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {
         **validation.to_dict(),
+        "land": lake.land,
         "quarantined": normalized.quarantine.height,
         "quarantine_reasons": normalized.reasons(),
         "previous_rows": bounds["previous_rows"],

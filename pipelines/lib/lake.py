@@ -1,8 +1,8 @@
-"""Hive-partitioned Parquet lake with write-audit-publish.
+"""Hive-partitioned Parquet lake with write-audit-publish, keyed by Land and snapshot.
 
-    data/normalized/<table>/snapshot=<date>/data.parquet       promoted (read by dbt)
-    data/normalized/_staging/<table>/snapshot=<date>/data.parquet
-    data/quarantine/<table>/snapshot=<date>/data.parquet      rows rejected by the rules
+    data/normalized/<table>/land=<LL>/snapshot=<date>/data.parquet     promoted (read by dbt)
+    data/normalized/_staging/<table>/land=<LL>/snapshot=<date>/data.parquet
+    data/quarantine/<table>/land=<LL>/snapshot=<date>/data.parquet    rows rejected by the rules
 
 A partition is written to staging, validated, and only then promoted by an atomic
 rename of the file onto the promoted path, so readers see the old or the new
@@ -24,23 +24,36 @@ FILE_NAME = "data.parquet"
 
 @dataclass(frozen=True)
 class Lake:
+    """The lake of one Land (``land``, two digits) under ``data_dir``."""
+
     data_dir: Path
+    land: str
 
     @property
     def normalized(self) -> Path:
         return self.data_dir / "normalized"
 
+    def _key(self, snapshot: date) -> Path:
+        return Path(f"land={self.land}") / f"snapshot={snapshot.isoformat()}" / FILE_NAME
+
     def partition(self, table: str, snapshot: date) -> Path:
-        return self.normalized / table / f"snapshot={snapshot.isoformat()}" / FILE_NAME
+        return self.normalized / table / self._key(snapshot)
 
     def staging(self, table: str, snapshot: date) -> Path:
-        return self.normalized / "_staging" / table / f"snapshot={snapshot.isoformat()}" / FILE_NAME
+        return self.normalized / "_staging" / table / self._key(snapshot)
+
+    def rejected(self, table: str, snapshot: date) -> Path:
+        return self.normalized / "_rejected" / table / self._key(snapshot)
 
     def quarantine(self, table: str, snapshot: date) -> Path:
-        return self.data_dir / "quarantine" / table / f"snapshot={snapshot.isoformat()}" / FILE_NAME
+        return self.data_dir / "quarantine" / table / self._key(snapshot)
 
     def quality_dir(self) -> Path:
         return self.data_dir / "quality"
+
+    def validation_path(self, table: str, snapshot: date) -> Path:
+        name = f"{self.land}__{snapshot.isoformat()}__{table}.json"
+        return self.quality_dir() / "validations" / name
 
     def read(self, table: str, snapshot: date) -> pl.DataFrame:
         path = self.partition(table, snapshot)
@@ -49,7 +62,7 @@ class Lake:
         return pl.read_parquet(path)
 
     def previous_snapshot(self, table: str, before: date) -> date | None:
-        base = self.normalized / table
+        base = self.normalized / table / f"land={self.land}"
         if not base.exists():
             return None
         snapshots = sorted(

@@ -1,6 +1,6 @@
 """Human-readable HTML report of the quality gate, rebuilt from the stored validations.
 
-``data/quality/report.html``: one section per snapshot, one row per table (rows,
+``data/quality/report.html``: one section per snapshot and Land, one row per table (rows,
 quarantined rows with reasons, promoted or blocked), and every expectation with
 its outcome, blocking flag, observed value and sample failing values. Self-contained
 (no external assets), so it opens offline.
@@ -15,6 +15,7 @@ from pathlib import Path
 from jinja2 import Environment, select_autoescape
 
 from pipelines.lib.lake import Lake
+from sources.config import LAENDER
 
 TEMPLATE = Path(__file__).parent / "templates" / "quality_report.html.j2"
 
@@ -22,15 +23,24 @@ TEMPLATE = Path(__file__).parent / "templates" / "quality_report.html.j2"
 def write_quality_report(lake: Lake) -> Path:
     folder = lake.quality_dir() / "validations"
     documents = [json.loads(p.read_text("utf-8")) for p in sorted(folder.glob("*.json"))]
-    by_snapshot: dict[str, list[dict[str, object]]] = {}
+    by_scope: dict[tuple[str, str], list[dict[str, object]]] = {}
     for document in documents:
         document["warnings"] = sum(
             1 for o in document["outcomes"] if not o["success"] and not o["blocking"]
         )
-        by_snapshot.setdefault(document["snapshot"], []).append(document)
+        key = (str(document["snapshot"]), str(document.get("land", "")))
+        by_scope.setdefault(key, []).append(document)
+    # Newest Stichtag first; within it, the Länder in code order.
     snapshots = [
-        {"snapshot": snap, "tables": sorted(tables, key=lambda d: d["table"])}
-        for snap, tables in sorted(by_snapshot.items(), reverse=True)
+        {
+            "snapshot": snap,
+            "land": land,
+            "land_name": LAENDER.get(land, ""),
+            "tables": sorted(tables, key=lambda d: str(d["table"])),
+        }
+        for (snap, land), tables in sorted(
+            by_scope.items(), key=lambda i: (i[0][0], -int(i[0][1] or 0)), reverse=True
+        )
     ]
     html = (
         Environment(autoescape=select_autoescape(default=True))

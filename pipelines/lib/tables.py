@@ -30,7 +30,9 @@ class RawSnapshotMissing(RuntimeError):
 
 
 def _raw(settings: Settings, source: str, snapshot: date) -> SnapshotLanding:
-    landing = SnapshotLanding(settings.raw_dir, source, snapshot.isoformat(), mode=settings.mode)
+    landing = SnapshotLanding(
+        settings.raw_root(source), source, snapshot.isoformat(), mode=settings.mode
+    )
     if not landing.is_complete:
         raise RawSnapshotMissing(
             f"{source}: raw snapshot {snapshot} is not complete in {landing.dir}; "
@@ -49,7 +51,7 @@ def _finish(lake: Lake, result: GateResult) -> GateResult:
 
 
 def build_gebiete(settings: Settings, snapshot: date) -> GateResult:
-    lake = Lake(settings.data_dir)
+    lake = Lake(settings.data_dir, settings.land)
     landing = _raw(settings, "destatis_gv100ad", snapshot)
     raw = ingest.read_gv100ad(landing)
     (entry,) = landing.entries()
@@ -67,7 +69,7 @@ def build_gebiete(settings: Settings, snapshot: date) -> GateResult:
 
 
 def build_leistungen(settings: Settings, snapshot: date) -> GateResult:
-    lake = Lake(settings.data_dir)
+    lake = Lake(settings.data_dir, settings.land)
     result = normalize.normalize_leistungen(
         ingest.read_fim(_raw(settings, "fim", snapshot)),
         ingest.read_dashboard(_raw(settings, "dashboard", snapshot)),
@@ -79,7 +81,7 @@ def build_leistungen(settings: Settings, snapshot: date) -> GateResult:
 
 
 def build_verfuegbarkeit(settings: Settings, snapshot: date) -> GateResult:
-    lake = Lake(settings.data_dir)
+    lake = Lake(settings.data_dir, settings.land)
     gebiete = lake.read("gebiete", snapshot)
     leistungen = lake.read("leistungen", snapshot)
     entries = ingest.read_dashboard(_raw(settings, "dashboard", snapshot))
@@ -102,7 +104,7 @@ def build_verfuegbarkeit(settings: Settings, snapshot: date) -> GateResult:
 
 
 def build_onlinedienste(settings: Settings, snapshot: date) -> GateResult:
-    lake = Lake(settings.data_dir)
+    lake = Lake(settings.data_dir, settings.land)
     leistungen = lake.read("leistungen", snapshot)
     rows = ingest.read_pvog(_raw(settings, "pvog", snapshot))
     result = normalize.normalize_onlinedienste(rows, snapshot, sample=_sample(settings))
@@ -141,7 +143,7 @@ FINGERPRINT = "_fingerprint.json"
 def input_fingerprint(settings: Settings, table: str, snapshot: date) -> str:
     """Identity of everything a partition is built from: the raw bodies (sha256 from the
     manifests), the promoted upstream partitions, the code and the suite, the scope."""
-    lake = Lake(settings.data_dir)
+    lake = Lake(settings.data_dir, settings.land)
     digest = hashlib.sha256(f"{table}|{settings.mode}|{settings.land}".encode())
     for source in RAW_INPUTS[table]:
         for entry in sorted(_raw(settings, source, snapshot).entries(), key=lambda e: e.name):
@@ -156,10 +158,10 @@ def input_fingerprint(settings: Settings, table: str, snapshot: date) -> str:
 
 def build(settings: Settings, table: str, snapshot: date, *, force: bool = False) -> GateResult:
     """Build ``table`` for ``snapshot`` unless an identical build is already promoted."""
-    lake = Lake(settings.data_dir)
+    lake = Lake(settings.data_dir, settings.land)
     fingerprint = input_fingerprint(settings, table, snapshot)
     marker = lake.partition(table, snapshot).parent / FINGERPRINT
-    stored = lake.quality_dir() / "validations" / f"{snapshot.isoformat()}__{table}.json"
+    stored = lake.validation_path(table, snapshot)
     if (
         not force
         and marker.exists()
