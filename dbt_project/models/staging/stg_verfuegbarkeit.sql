@@ -1,5 +1,15 @@
+-- Dashboard entries per query ARS, each query once per snapshot. A Land partition holds the
+-- queries of its Kreise, inhabited Gemeinden and the Land itself, plus the Bund's
+-- (000000000000), which therefore appear in every Land partition: each query ARS is taken
+-- from one partition only (the lowest Land code holding it), never summed over Länder.
+-- land: the query's Land (first two digits of query_ars; '00' for the Bund's queries).
+with gelesen as (
+    select *, min(land) over (partition by snapshot, query_ars) as erste_partition
+    from {{ source('normalized', 'verfuegbarkeit') }}
+)
 select
     snapshot as snapshot_date,
+    left(query_ars, 2) as land,
     query_ars, perspective, leika_key, leika_name, ars as anbieter_ars, anbieter_ebene,
     ozg_id, url, online_status, aktiv, art_flaechendeckung, begruendung_nicht_beruecksichtigt,
     datenstand, sample,
@@ -7,4 +17,5 @@ select
     -- non-empty URL and a working link; aktiv and the "nicht berücksichtigt" class are kept
     -- as flags only until their semantics are confirmed.
     (url is not null and url <> '' and online_status = 'ok') as eintrag_online
-from {{ source('normalized', 'verfuegbarkeit') }}
+from gelesen
+where land = erste_partition
