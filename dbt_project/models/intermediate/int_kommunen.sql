@@ -1,19 +1,20 @@
--- Kommunen of the Land in scope, one row per snapshot and ARS: inhabited Gemeinden
+-- Kommunen of every Land in the lake, one row per snapshot and ARS: inhabited Gemeinden
 -- (kreisfreie Städte included, as Gemeinde with Kreis = itself) and Landkreise, with the
 -- attributes that define fair peer groups (Land × Gebietstyp × Größenklasse, metrics.md §6.9).
+-- Peer groups are sized within the Kommune's own Land only.
 with gebiete as (
-    select * from {{ ref('stg_gebiete') }} where land = '{{ var("land") }}'
+    select * from {{ ref('stg_gebiete') }}
 ),
 kreise as (
     select snapshot_date, ars as kreis_ars, name as kreis_name from gebiete where ebene = 'Kreis'
 ),
 kommunen as (
-    select snapshot_date, ars, ags, name, 'Gemeinde' as kommunenart, gebietstyp,
+    select snapshot_date, land, ars, ags, name, 'Gemeinde' as kommunenart, gebietstyp,
            kreis_ars, land_ars, bevoelkerung, flaeche_ha, sample
     from gebiete
     where ebene = 'Gemeinde' and bevoelkerung > 0
     union all
-    select snapshot_date, ars, ags, name, 'Landkreis' as kommunenart, gebietstyp,
+    select snapshot_date, land, ars, ags, name, 'Landkreis' as kommunenart, gebietstyp,
            ars as kreis_ars, land_ars, bevoelkerung, flaeche_ha, sample
     from gebiete
     where ebene = 'Kreis' and gebietstyp = 'Landkreis'
@@ -35,20 +36,23 @@ classified as (
     left join {{ ref('pilot_kommunen') }} p on p.ars = k.ars
 ),
 sized as (
-    select *, count(*) over (partition by snapshot_date, peer_typ, groessenklasse) as n_fein
+    select *, count(*) over (partition by snapshot_date, land, peer_typ, groessenklasse)
+        as n_fein
     from classified
 ),
 split as (
     -- A Gebietstyp is split by Größenklasse only if every class has at least 5 members;
-    -- otherwise the whole Gebietstyp is one peer group (e.g. the 21 Landkreise).
-    select *, min(n_fein) over (partition by snapshot_date, peer_typ) >= 5 as nach_groesse
+    -- otherwise the whole Gebietstyp is one peer group (e.g. Hessen's 21 Landkreise).
+    select *, min(n_fein) over (partition by snapshot_date, land, peer_typ) >= 5
+        as nach_groesse
     from sized
 )
 select
-    snapshot_date, ars, ags, name, kommunenart, gebietstyp, peer_typ, kreis_ars, kreis_name,
-    land_ars, bevoelkerung, flaeche_ha, groessenklasse, groessenklasse_bezeichnung, ist_pilot,
+    snapshot_date, land, ars, ags, name, kommunenart, gebietstyp, peer_typ, kreis_ars,
+    kreis_name, land_ars, bevoelkerung, flaeche_ha, groessenklasse, groessenklasse_bezeichnung,
+    ist_pilot,
     case when nach_groesse
-         then '{{ var("land") }}|' || peer_typ || '|' || groessenklasse_bezeichnung
-         else '{{ var("land") }}|' || peer_typ end as peer_gruppe,
+         then land || '|' || peer_typ || '|' || groessenklasse_bezeichnung
+         else land || '|' || peer_typ end as peer_gruppe,
     sample
 from split

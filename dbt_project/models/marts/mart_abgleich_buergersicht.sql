@@ -20,7 +20,7 @@ vergleich as (
         on r.snapshot_date = a.snapshot_date and r.ars = a.ars and r.leika_key = a.leika_key
 )
 select
-    v.snapshot_date, v.ars, k.name,
+    v.snapshot_date, k.land, v.ars, k.name,
     count(*) filter (where v.in_api) as n_online_api,
     count(*) filter (where v.in_rekonstruktion) as n_online_rekonstruiert,
     count(*) filter (where v.in_api and not v.in_rekonstruktion) as n_nur_api,

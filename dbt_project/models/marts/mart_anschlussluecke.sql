@@ -1,8 +1,9 @@
 -- Connection backlog (Anschlusslücke, metrics.md §6.8): per Kommune the applicable
 -- Leistungen it lacks although most of its peers, or most Gemeinden of its Kreis, already
--- offer them; with the age of each gap and ordered by how many peers have it.
+-- offer them; with the age of each gap and ordered by how many peers have it. Peers and
+-- Stichtage are those of the Kommune's own Land.
 with paare as (
-    select p.snapshot_date, p.ars, p.leika_key, p.online, k.peer_gruppe, k.kreis_ars,
+    select p.snapshot_date, k.land, p.ars, p.leika_key, p.online, k.peer_gruppe, k.kreis_ars,
            k.kommunenart
     from {{ ref('int_verfuegbarkeit_paare') }} p
     join {{ ref('int_kommunen') }} k on k.snapshot_date = p.snapshot_date and k.ars = p.ars
@@ -19,7 +20,7 @@ mit_vergleich as (
             - (kommunenart = 'Gemeinde' and online)::int as n_kreis_gemeinden_online
     from paare
     window
-        peer as (partition by snapshot_date, leika_key, peer_gruppe),
+        peer as (partition by snapshot_date, land, leika_key, peer_gruppe),
         kreis as (partition by snapshot_date, leika_key, kreis_ars)
 ),
 luecken as (
@@ -34,18 +35,22 @@ luecken as (
            or n_kreis_gemeinden_online::double / nullif(n_kreis_gemeinden, 0) > 0.5)
 ),
 stichtage as (
-    select snapshot_date, row_number() over (order by snapshot_date) as nr
-    from (select distinct snapshot_date from {{ ref('int_kommunen') }})
+    -- The Land's Stichtage, numbered, and the first of them (the start of observation).
+    select land, snapshot_date,
+           row_number() over (partition by land order by snapshot_date) as nr,
+           min(snapshot_date) over (partition by land) as erster_stichtag
+    from (select distinct land, snapshot_date from {{ ref('int_kommunen') }})
 ),
 inseln as (
     -- Gaps-and-islands: consecutive snapshots with the same gap share one start date.
-    select l.*, s.nr - row_number() over (
+    select l.*, s.erster_stichtag, s.nr - row_number() over (
         partition by l.ars, l.leika_key order by l.snapshot_date
     ) as insel
-    from luecken l join stichtage s using (snapshot_date)
+    from luecken l join stichtage s using (land, snapshot_date)
 )
 select
     i.snapshot_date,
+    i.land,
     i.ars,
     k.name,
     i.kommunenart,
@@ -61,7 +66,7 @@ select
     i.anteil_kreis_online,
     min(i.snapshot_date) over (partition by i.ars, i.leika_key, i.insel) as luecke_seit,
     min(i.snapshot_date) over (partition by i.ars, i.leika_key, i.insel)
-        = (select min(snapshot_date) from stichtage) as luecke_seit_zensiert,
+        = i.erster_stichtag as luecke_seit_zensiert,
     datediff('day', min(i.snapshot_date) over (partition by i.ars, i.leika_key, i.insel),
              i.snapshot_date) as luecke_alter_tage,
     pk.leika_key is not null as im_prioritaetenkorb,

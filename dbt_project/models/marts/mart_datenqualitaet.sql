@@ -1,27 +1,24 @@
--- Data quality and freshness per table and snapshot (metrics.md §6.12): promoted rows,
--- quarantined rows with reasons, and the age of the API's Datenstand at the snapshot.
+-- Data quality and freshness per Land, table and snapshot (metrics.md §6.12): rows promoted
+-- in the Land's partition, rows its build quarantined with reasons, and the age of the
+-- API's Datenstand at the snapshot. Counted per Land partition as delivered (nationwide
+-- tables and the Bund's queries are part of every Land's delivery).
 with zeilen as (
-    select snapshot_date, 'gebiete' as tabelle, count(*) as zeilen from {{ ref('stg_gebiete') }} group by all
-    union all
-    select snapshot_date, 'leistungen', count(*) from {{ ref('stg_leistungen') }} group by all
-    union all
-    select snapshot_date, 'verfuegbarkeit', count(*) from {{ ref('stg_verfuegbarkeit') }} group by all
-    union all
-    select snapshot_date, 'onlinedienste', count(*) from {{ ref('stg_onlinedienste') }} group by all
+    select land, snapshot_date, tabelle, zeilen from {{ ref('stg_lake_partitionen') }}
 ),
 quarantaene as (
-    select snapshot_date, tabelle, count(*) as zeilen_quarantaene,
+    select land, snapshot_date, tabelle, count(*) as zeilen_quarantaene,
            string_agg(reason_code || ': ' || n, ', ' order by reason_code) as gruende
-    from (select snapshot_date, tabelle, reason_code, count(*) as n
+    from (select land, snapshot_date, tabelle, reason_code, count(*) as n
           from {{ ref('stg_quarantaene') }} group by all)
     group by all
 ),
 stand as (
-    select snapshot_date, max(datenstand) as datenstand, bool_and(sample) as sample
-    from {{ ref('stg_verfuegbarkeit') }} group by all
+    select land, snapshot_date, datenstand, sample
+    from {{ ref('stg_lake_partitionen') }} where tabelle = 'verfuegbarkeit'
 )
 select
     z.snapshot_date,
+    z.land,
     z.tabelle,
     z.zeilen,
     coalesce(q.zeilen_quarantaene, 0) as zeilen_quarantaene,
@@ -33,5 +30,6 @@ select
     '{{ var("definition_version") }}' as definition_version,
     s.sample
 from zeilen z
-left join quarantaene q on q.snapshot_date = z.snapshot_date and q.tabelle = z.tabelle
-left join stand s on s.snapshot_date = z.snapshot_date
+left join quarantaene q
+    on q.land = z.land and q.snapshot_date = z.snapshot_date and q.tabelle = z.tabelle
+left join stand s on s.land = z.land and s.snapshot_date = z.snapshot_date

@@ -1,14 +1,16 @@
--- Speed of diffusion per Leistung: first snapshot at which 50 % / 90 % of the competent
--- Kommunen had it online, and the days from the Land's first availability t0.
+-- Speed of diffusion per Leistung and Land: first snapshot at which 50 % / 90 % of the
+-- competent Kommunen of the Land had it online, and the days from the Land's first
+-- availability t0.
 with verlauf as (
     select * from {{ ref('mart_diffusion_verlauf') }}
 ),
 t0 as (
-    select leika_key, min(snapshot_date) filter (where n_online > 0) as t0_land,
+    select land, leika_key, min(snapshot_date) filter (where n_online > 0) as t0_land,
            min(snapshot_date) as erster_stichtag, max(snapshot_date) as letzter_stichtag
     from verlauf group by all
 )
 select
+    v.land,
     v.leika_key,
     l.leika_name,
     t.t0_land,
@@ -24,7 +26,7 @@ select
     '{{ var("definition_version") }}' as definition_version,
     bool_and(v.sample) as sample
 from verlauf v
-join t0 t using (leika_key)
+join t0 t using (land, leika_key)
 left join {{ ref('stg_leistungen') }} l
     on l.snapshot_date = t.letzter_stichtag and l.leika_key = v.leika_key
-group by v.leika_key, l.leika_name, t.t0_land, t.erster_stichtag
+group by v.land, v.leika_key, l.leika_name, t.t0_land, t.erster_stichtag

@@ -1,7 +1,7 @@
--- Diffusion curve per Leistung in the Land: share of competent/served Kommunen with the
+-- Diffusion curve per Leistung in each Land: share of competent/served Kommunen with the
 -- Leistung online at each snapshot, and the share that ever had it (metrics.md §6.7).
 with paare as (
-    select p.snapshot_date, p.ars, p.leika_key, p.online
+    select p.snapshot_date, k.land, p.ars, p.leika_key, p.online
     from {{ ref('int_verfuegbarkeit_paare') }} p
     join {{ ref('int_kommunen') }} k on k.snapshot_date = p.snapshot_date and k.ars = p.ars
     where (k.kommunenart = 'Gemeinde' and p.buerger) or (k.kommunenart = 'Landkreis' and p.traeger)
@@ -11,16 +11,20 @@ jemals as (
         partition by ars, leika_key order by snapshot_date rows unbounded preceding
     ) as bisher_online
     from paare
+),
+laender as (
+    select land, bool_and(sample) as sample from {{ ref('int_kommunen') }} group by all
 )
 select
-    snapshot_date,
-    leika_key,
+    j.snapshot_date,
+    j.land,
+    j.leika_key,
     count(*) as n_kommunen,
-    count(*) filter (where online) as n_online,
-    count(*) filter (where online)::double / count(*) as anteil_online,
-    count(*) filter (where bisher_online)::double / count(*) as anteil_jemals_online,
+    count(*) filter (where j.online) as n_online,
+    count(*) filter (where j.online)::double / count(*) as anteil_online,
+    count(*) filter (where j.bisher_online)::double / count(*) as anteil_jemals_online,
     '{{ var("definition_version") }}' as definition_version,
-    bool_or(true) filter (where true) and (select bool_and(sample) from {{ ref('int_kommunen') }})
-        as sample
-from jemals
-group by all
+    any_value(l.sample) as sample
+from jemals j
+join laender l using (land)
+group by j.snapshot_date, j.land, j.leika_key

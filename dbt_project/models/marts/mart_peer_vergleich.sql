@@ -1,5 +1,6 @@
--- Where each Kommune stands among fair peers (Land × Gebietstyp × Größenklasse) and in the
--- Land (same Kommunenart), per snapshot and perspective (metrics.md §6.9).
+-- Where each Kommune stands among fair peers (Land × Gebietstyp × Größenklasse) and in its
+-- own Land (same Kommunenart), per snapshot and perspective (metrics.md §6.9). Every window
+-- is partitioned by the Land: Länder are never compared with each other.
 with basis as (
     select * from {{ ref('mart_verfuegbarkeit_kommune') }} where quote_online is not null
 ),
@@ -12,17 +13,17 @@ stats as (
         stddev_samp(quote_online) over peer as peer_sd,
         percent_rank() over (peer order by quote_online) as perzentil_peer,
         rank() over (peer order by quote_online desc) as rang_peer,
-        count(*) over land as land_n,
-        median(quote_online) over land as land_median,
-        percent_rank() over (land order by quote_online) as perzentil_land,
-        rank() over (land order by quote_online desc) as rang_land
+        count(*) over im_land as land_n,
+        median(quote_online) over im_land as land_median,
+        percent_rank() over (im_land order by quote_online) as perzentil_land,
+        rank() over (im_land order by quote_online desc) as rang_land
     from basis
     window
-        peer as (partition by snapshot_date, perspektive, peer_gruppe),
-        land as (partition by snapshot_date, perspektive, kommunenart)
+        peer as (partition by snapshot_date, land, perspektive, peer_gruppe),
+        im_land as (partition by snapshot_date, land, perspektive, kommunenart)
 )
 select
-    snapshot_date, as_of, ars, name, kommunenart, gebietstyp, peer_gruppe, ist_pilot,
+    snapshot_date, land, as_of, ars, name, kommunenart, gebietstyp, peer_gruppe, ist_pilot,
     perspektive, n_anwendbar, n_online, quote_online,
     peer_n, peer_median, peer_mittel, peer_sd,
     perzentil_peer,

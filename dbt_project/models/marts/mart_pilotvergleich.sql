@@ -1,5 +1,6 @@
 -- The six pilots side by side with their peer-group and Hessen medians, per snapshot and
--- perspective; Hessen median over Kommunen of the same Kommunenart.
+-- perspective; Hessen median over Kommunen of the same Kommunenart (the pilots' own Land:
+-- land_median of mart_peer_vergleich, which never mixes Länder).
 with peer as (
     select * from {{ ref('mart_peer_vergleich') }}
 ),
@@ -12,7 +13,7 @@ luecken as (
     from {{ ref('mart_anschlussluecke') }} group by all
 )
 select
-    p.snapshot_date, p.as_of, p.ars, p.name, p.kommunenart, p.gebietstyp, p.peer_gruppe,
+    p.snapshot_date, p.land, p.as_of, p.ars, p.name, p.kommunenart, p.gebietstyp, p.peer_gruppe,
     p.perspektive, p.n_anwendbar, p.n_online, p.quote_online,
     p.peer_n, p.peer_median, p.land_n, p.land_median as hessen_median,
     p.perzentil_peer, p.z_peer, p.rang_peer, p.rang_land,

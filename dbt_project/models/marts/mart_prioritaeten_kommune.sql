@@ -28,7 +28,7 @@ status as (
     group by all
 )
 select
-    s.snapshot_date, s.ars, k.name, k.kommunenart, k.ist_pilot, s.korb, s.position,
+    s.snapshot_date, k.land, s.ars, k.name, k.kommunenart, k.ist_pilot, s.korb, s.position,
     s.bezeichnung, s.leika_keys, s.anwendbar, s.online,
     count(*) filter (where s.anwendbar) over korb_kommune as n_anwendbar_korb,
     count(*) filter (where s.anwendbar and s.online) over korb_kommune as n_online_korb,

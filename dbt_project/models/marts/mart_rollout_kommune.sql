@@ -1,15 +1,17 @@
 -- Roll-out per Kommune over the observation window (metrics.md §6.7), summarised from
 -- mart_rollout_kommune_leistung, with the same figures for the Kommune's peer group
--- (medians over the whole group, as peer_median elsewhere).
+-- (medians over the whole group, as peer_median elsewhere; groups never span Länder).
 with paare as (
     select * from {{ ref('mart_rollout_kommune_leistung') }}
 ),
 gruppen as (
-    select ars, peer_gruppe from {{ ref('int_kommunen') }}
-    where snapshot_date = (select max(snapshot_date) from {{ ref('int_kommunen') }})
+    -- Peer group at the last Stichtag of the Kommune's Land.
+    select ars, land, peer_gruppe from {{ ref('int_kommunen') }}
+    qualify snapshot_date = max(snapshot_date) over (partition by land)
 ),
 je_kommune as (
     select
+        g.land,
         p.ars,
         any_value(p.name) as name,
         any_value(p.kommunenart) as kommunenart,
@@ -24,26 +26,28 @@ je_kommune as (
         bool_and(p.sample) as sample
     from paare p
     join gruppen g using (ars)
-    group by p.ars
+    group by g.land, p.ars
 ),
 gruppe as (
     select
+        g.land,
         g.peer_gruppe,
         count(distinct p.ars) as peer_n,
         median(p.verzoegerung_tage) filter (where p.in_lag_statistik)
             as peer_median_verzoegerung_tage
     from paare p
     join gruppen g using (ars)
-    group by g.peer_gruppe
+    group by g.land, g.peer_gruppe
 ),
 gruppe_zaehler as (
-    select peer_gruppe,
+    select land, peer_gruppe,
            median(n_gemessen) as peer_median_n_gemessen,
            median(n_ausstehend) as peer_median_n_ausstehend
     from je_kommune
-    group by peer_gruppe
+    group by land, peer_gruppe
 )
 select
+    k.land,
     k.ars, k.name, k.kommunenart, k.peer_gruppe, k.erster_stichtag, k.letzter_stichtag,
     k.n_paare, k.n_gemessen, k.median_verzoegerung_tage, k.n_ausstehend, k.n_vorher_online,
     g.peer_n, g.peer_median_verzoegerung_tage, z.peer_median_n_gemessen,
@@ -51,5 +55,5 @@ select
     '{{ var("definition_version") }}' as definition_version,
     k.sample
 from je_kommune k
-join gruppe g using (peer_gruppe)
-join gruppe_zaehler z using (peer_gruppe)
+join gruppe g using (land, peer_gruppe)
+join gruppe_zaehler z using (land, peer_gruppe)

@@ -1,32 +1,35 @@
 -- Roll-out per Kommune × Leistung over all snapshots (metrics.md §6.7): first online
--- snapshot, the Land's first online snapshot t0, lag in days with censoring flags.
+-- snapshot, the Land's first online snapshot t0 (over the Kommunen of the same Land only),
+-- lag in days with censoring flags; the observation window is the Land's.
 -- Gemeinden: citizen view; Landkreise: Träger view.
 with paare as (
-    select p.*, k.kommunenart
+    select p.*, k.land, k.kommunenart
     from {{ ref('int_verfuegbarkeit_paare') }} p
     join {{ ref('int_kommunen') }} k on k.snapshot_date = p.snapshot_date and k.ars = p.ars
     where (k.kommunenart = 'Gemeinde' and p.buerger) or (k.kommunenart = 'Landkreis' and p.traeger)
 ),
 fenster as (
-    select min(snapshot_date) as erster_stichtag, max(snapshot_date) as letzter_stichtag
+    select land, min(snapshot_date) as erster_stichtag, max(snapshot_date) as letzter_stichtag
     from {{ ref('int_kommunen') }}
+    group by land
 ),
 je_paar as (
     select
-        ars, leika_key, any_value(kommunenart) as kommunenart,
-        min(snapshot_date) filter (where online) as erstmals_online,
-        bool_or(online and snapshot_date = (select letzter_stichtag from fenster))
-            as aktuell_online,
-        count(*) filter (where online) as n_stichtage_online,
+        p.land, p.ars, p.leika_key, any_value(p.kommunenart) as kommunenart,
+        min(p.snapshot_date) filter (where p.online) as erstmals_online,
+        bool_or(p.online and p.snapshot_date = f.letzter_stichtag) as aktuell_online,
+        count(*) filter (where p.online) as n_stichtage_online,
         count(*) as n_stichtage
-    from paare
-    group by all
+    from paare p
+    join fenster f using (land)
+    group by p.land, p.ars, p.leika_key
 ),
 mit_t0 as (
-    select *, min(erstmals_online) over (partition by leika_key) as t0_land
+    select *, min(erstmals_online) over (partition by land, leika_key) as t0_land
     from je_paar
 )
 select
+    m.land,
     m.ars,
     k.name,
     m.kommunenart,
@@ -52,7 +55,7 @@ select
     '{{ var("definition_version") }}' as definition_version,
     k.sample
 from mit_t0 m
-cross join fenster f
+join fenster f using (land)
 join {{ ref('int_kommunen') }} k on k.snapshot_date = f.letzter_stichtag and k.ars = m.ars
 left join {{ ref('stg_leistungen') }} l
     on l.snapshot_date = f.letzter_stichtag and l.leika_key = m.leika_key

@@ -26,10 +26,13 @@ ddv as (
     group by all
 ),
 stand as (
-    select snapshot_date, max(datenstand) as as_of from {{ ref('stg_verfuegbarkeit') }} group by all
+    -- Latest Datenstand of the Land's delivery (its partition, the Bund's queries included).
+    select snapshot_date, land, datenstand as as_of
+    from {{ ref('stg_lake_partitionen') }} where tabelle = 'verfuegbarkeit'
 )
 select
     c.snapshot_date,
+    k.land,
     s.as_of,
     c.ars,
     k.name,
@@ -61,4 +64,4 @@ select
 from counts c
 join {{ ref('int_kommunen') }} k on k.snapshot_date = c.snapshot_date and k.ars = c.ars
 left join ddv d on d.snapshot_date = c.snapshot_date and d.ars = c.ars
-left join stand s on s.snapshot_date = c.snapshot_date
+left join stand s on s.snapshot_date = c.snapshot_date and s.land = k.land
