@@ -9,8 +9,8 @@ stats as (
         *,
         count(*) over peer as peer_n,
         median(quote_online) over peer as peer_median,
-        avg(quote_online) over peer as peer_mittel,
-        stddev_samp(quote_online) over peer as peer_sd,
+        avg(quote_online) over peer_fest as peer_mittel,
+        stddev_samp(quote_online) over peer_fest as peer_sd,
         percent_rank() over (peer order by quote_online) as perzentil_peer,
         rank() over (peer order by quote_online desc) as rang_peer,
         count(*) over im_land as land_n,
@@ -20,6 +20,9 @@ stats as (
     from basis
     window
         peer as (partition by snapshot_date, land, perspektive, peer_gruppe),
+        -- Floating-point sums in a fixed order (by ARS): the same group gives bit-identical
+        -- figures whatever else (other Länder, row order on disk) the warehouse holds.
+        peer_fest as (peer order by ars rows between unbounded preceding and unbounded following),
         im_land as (partition by snapshot_date, land, perspektive, kommunenart)
 )
 select
