@@ -25,6 +25,7 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
+from pipelines.lib.reports.data import PILOT_LAND
 from sources.config import PILOT_ARS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,6 +117,11 @@ def html_pages(reports: Path) -> list[Path]:
 
 
 # -- files and CLI ----------------------------------------------------------------------------
+
+
+def test_the_reports_land_is_the_land_of_every_pilot() -> None:
+    # The reports read the marts of PILOT_LAND only (the marts may hold several Länder).
+    assert {ars[:2] for ars in PILOT_ARS} == {PILOT_LAND} == {"06"}
 
 
 def test_ozg_run_writes_every_report(reports: Path) -> None:
@@ -219,6 +225,8 @@ def test_workbook_has_one_sheet_per_topic_and_a_dictionary(workbook) -> None:  #
         "Metrikverzeichnis",
     ]
     assert workbook["Hinweise"]["A2"].value == BANNER
+    facts = {row[0]: row[1] for row in workbook["Hinweise"].iter_rows(values_only=True)}
+    assert str(facts["Land"]).startswith("06 (Hessen)")
     for ws in workbook.worksheets[1:]:
         assert ws.freeze_panes == "A2", ws.title
         headers = [c.value for c in ws[1]]

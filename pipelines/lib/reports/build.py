@@ -95,8 +95,8 @@ def build_reports(
             )
         versions = marts.rows(
             "select distinct definition_version from marts.mart_peer_vergleich "
-            "where snapshot_date = ? order by 1",
-            [chosen],
+            "where snapshot_date = ? and land = ? order by 1",
+            [chosen, marts.land],
         )
         facts = PageFacts(
             snapshot=chosen,

@@ -3,6 +3,10 @@
 The reports read only what publishing released — never the warehouse dbt writes — so
 a report always matches the Parquet/CSV exports BI users see. Publishing replaces the
 file atomically; a connection opened here keeps reading the version it opened.
+
+The marts may hold several Länder (column ``land``); the workshop reports are for the
+Hessen pilot and read the pilots' Land only (``PILOT_LAND``), so every index, median and
+sheet is Hessen's even when other Länder are published next to it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import duckdb
 from pipelines.lib.publish import published_dir
 
 SAMPLE_NOTE = "Beispieldaten – synthetisch, keine amtlichen Zahlen"
+# The Land of the pilot Kommunen (sources.config.PILOT_ARS): Hessen.
+PILOT_LAND = "06"
 
 Row = dict[str, Any]
 
@@ -28,6 +34,10 @@ class ReportError(RuntimeError):
 
 
 class PublishedMarts:
+    """The published marts as the workshop reports see them: the pilots' Land only."""
+
+    land = PILOT_LAND
+
     def __init__(self, data_dir: Path) -> None:
         root = published_dir(Path(data_dir))
         self.database = root / "ozg.duckdb"
@@ -78,14 +88,19 @@ class PublishedMarts:
         """Sample if the publication says so or any mart row carries the sample flag."""
         if self.manifest.get("sample"):
             return True
-        flagged = self.one("select bool_or(sample) as s from marts.mart_peer_vergleich")
+        flagged = self.one(
+            "select bool_or(sample) as s from marts.mart_peer_vergleich where land = ?",
+            [self.land],
+        )
         return bool(flagged and flagged["s"])
 
     def snapshots(self) -> list[date]:
         return [
             r["snapshot_date"]
             for r in self.rows(
-                "select distinct snapshot_date from marts.mart_peer_vergleich order by 1"
+                "select distinct snapshot_date from marts.mart_peer_vergleich where land = ? "
+                "order by 1",
+                [self.land],
             )
         ]
 
@@ -107,8 +122,8 @@ class PublishedMarts:
             r["ars"]
             for r in self.rows(
                 "select distinct ars from marts.mart_verfuegbarkeit_kommune "
-                "where snapshot_date = ? order by ars",
-                [snapshot],
+                "where snapshot_date = ? and land = ? order by ars",
+                [snapshot, self.land],
             )
         ]
 
@@ -116,6 +131,6 @@ class PublishedMarts:
         """Pilot Kommunen as the marts flag them (seed pilot_kommunen)."""
         return self.rows(
             "select distinct ars, name from marts.mart_verfuegbarkeit_kommune "
-            "where snapshot_date = ? and ist_pilot order by ars",
-            [snapshot],
+            "where snapshot_date = ? and land = ? and ist_pilot order by ars",
+            [snapshot, self.land],
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 HEADERS: dict[str, str] = {
     # keys and descriptive columns
     "snapshot_date": "Stichtag",
+    "land": "Land",
     "as_of": "Datenstand",
     "ars": "ARS",
     "name": "Name",

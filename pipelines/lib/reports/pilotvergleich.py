@@ -20,7 +20,10 @@ LEGEND = {"kommune": "Pilotkommune", "peer": "Median Vergleichsgruppe", "hessen"
 def comparison_context(
     marts: PublishedMarts, snapshot: date, pilot_order: list[str]
 ) -> dict[str, Any]:
-    rows = marts.rows("select * from marts.mart_pilotvergleich where snapshot_date = ?", [snapshot])
+    rows = marts.rows(
+        "select * from marts.mart_pilotvergleich where snapshot_date = ? and land = ?",
+        [snapshot, marts.land],
+    )
     if not rows:
         raise ReportError(f"mart_pilotvergleich hat keine Zeilen am Stichtag {snapshot}")
     rank = {ars: i for i, ars in enumerate(pilot_order)}
@@ -68,8 +71,8 @@ def comparison_context(
     history = marts.rows(
         "select snapshot_date, ars, name, quote_online, peer_median, hessen_median "
         "from marts.mart_pilotvergleich where perspektive = 'traeger' and snapshot_date <= ? "
-        "order by snapshot_date",
-        [snapshot],
+        "and land = ? order by snapshot_date",
+        [snapshot, marts.land],
     )
     dates = sorted({r["snapshot_date"] for r in history})
     y_floor = charts.axis_floor(

@@ -117,7 +117,7 @@ def _rollout(marts: PublishedMarts, ars: str) -> dict[str, Any]:
     slowest = marts.rows(
         "select r.leika_name, r.leika_key, r.t0_land, r.erstmals_online, r.verzoegerung_tage, "
         "d.t50, d.anteil_online_aktuell from marts.mart_rollout_kommune_leistung r "
-        "left join marts.mart_diffusion_leistung d using (leika_key) "
+        "left join marts.mart_diffusion_leistung d using (land, leika_key) "
         "where r.ars = ? and r.in_lag_statistik "
         "order by r.verzoegerung_tage desc, r.leika_name limit ?",
         [ars, TOP_LAGS],
@@ -125,7 +125,7 @@ def _rollout(marts: PublishedMarts, ars: str) -> dict[str, Any]:
     pending = marts.rows(
         "select r.leika_name, r.leika_key, r.t0_land, r.t0_links_zensiert, r.verzoegerung_tage, "
         "d.anteil_online_aktuell, d.n_kommunen from marts.mart_rollout_kommune_leistung r "
-        "left join marts.mart_diffusion_leistung d using (leika_key) "
+        "left join marts.mart_diffusion_leistung d using (land, leika_key) "
         "where r.ars = ? and r.rechts_zensiert and r.t0_land is not null "
         "order by d.anteil_online_aktuell desc nulls last, r.t0_land, r.leika_name limit ?",
         [ars, TOP_LAGS],
@@ -136,8 +136,9 @@ def _rollout(marts: PublishedMarts, ars: str) -> dict[str, Any]:
 def steckbrief_context(marts: PublishedMarts, ars: str, snapshot: date) -> dict[str, Any]:
     availability = _by_perspective(
         marts.rows(
-            "select * from marts.mart_verfuegbarkeit_kommune where snapshot_date = ? and ars = ?",
-            [snapshot, ars],
+            "select * from marts.mart_verfuegbarkeit_kommune "
+            "where snapshot_date = ? and land = ? and ars = ?",
+            [snapshot, marts.land, ars],
         )
     )
     if not availability:
@@ -163,8 +164,9 @@ def steckbrief_context(marts: PublishedMarts, ars: str, snapshot: date) -> dict[
         [snapshot, ars],
     )
     quality = marts.rows(
-        "select * from marts.mart_datenqualitaet where snapshot_date = ? order by tabelle",
-        [snapshot],
+        "select * from marts.mart_datenqualitaet where snapshot_date = ? and land = ? "
+        "order by tabelle",
+        [snapshot, marts.land],
     )
     reconciliation = marts.one(
         "select * from marts.mart_abgleich_buergersicht where snapshot_date = ? and ars = ?",

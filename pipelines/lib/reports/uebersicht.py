@@ -1,4 +1,5 @@
-"""Index page: every Hessian Kommune with its key figures in one sortable, filterable table.
+"""Index page: every Hessian Kommune with its key figures in one sortable, filterable table
+(the pilots' Land only, whatever other Länder the marts hold).
 
 Rows come from ``mart_peer_vergleich`` (Trägersicht and Bürgersicht) joined with
 ``mart_verfuegbarkeit_kommune`` (Kreis, Einwohner), ``mart_prioritaeten_kommune`` (basket)
@@ -19,12 +20,13 @@ INDEX_SQL = """
 with basket as (
     select distinct ars, korb, n_online_korb, n_anwendbar_korb, quote_korb
     from marts.mart_prioritaeten_kommune
-    where snapshot_date = $snapshot
+    where snapshot_date = $snapshot and land = $land
       and korb = (select min(korb) from marts.mart_prioritaeten_kommune
-                  where snapshot_date = $snapshot)
+                  where snapshot_date = $snapshot and land = $land)
 ), gaps as (
     select ars, count(*) as n_luecken
-    from marts.mart_anschlussluecke where snapshot_date = $snapshot group by ars
+    from marts.mart_anschlussluecke where snapshot_date = $snapshot and land = $land
+    group by ars
 )
 select v.ars, v.name, v.gebietstyp, v.kreis_name, v.kreis_ars, v.bevoelkerung, v.ist_pilot,
        t.quote_online, t.n_online, t.n_anwendbar, t.peer_median, t.abstand_peer_median,
@@ -40,13 +42,13 @@ left join marts.mart_peer_vergleich b
   on b.ars = v.ars and b.snapshot_date = v.snapshot_date and b.perspektive = 'buerger'
 left join basket k on k.ars = v.ars
 left join gaps g on g.ars = v.ars
-where v.snapshot_date = $snapshot and v.perspektive = 'traeger'
+where v.snapshot_date = $snapshot and v.land = $land and v.perspektive = 'traeger'
 order by v.ist_pilot desc, v.name
 """
 
 
 def index_context(marts: PublishedMarts, snapshot: date, out_dir: Path) -> dict[str, Any]:
-    cursor = marts.con.execute(INDEX_SQL, {"snapshot": snapshot})
+    cursor = marts.con.execute(INDEX_SQL, {"snapshot": snapshot, "land": marts.land})
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     for row in rows:

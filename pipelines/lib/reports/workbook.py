@@ -37,8 +37,8 @@ FORMAT_DECIMAL = "0.00"
 class Sheet:
     title: str  # at most 31 characters (Excel)
     mart: str
-    where: str  # SQL condition; $snapshot and $pilots are bound
-    order: str
+    where: str  # SQL condition; $land, $snapshot and $pilots are bound
+    order: str  # a total order: ties would shuffle rows between runs
     about: str  # German description for the overview sheet
 
 
@@ -46,7 +46,7 @@ SHEETS = (
     Sheet(
         "Pilotvergleich",
         "mart_pilotvergleich",
-        "snapshot_date <= $snapshot",
+        "land = $land and snapshot_date <= $snapshot",
         "snapshot_date desc, perspektive desc, ars",
         "Die sechs Pilotkommunen mit Vergleichsgruppe und Hessen-Median, alle Stichtage bis "
         "zum Berichtsstichtag.",
@@ -54,29 +54,29 @@ SHEETS = (
     Sheet(
         "Verfügbarkeit",
         "mart_verfuegbarkeit_kommune",
-        "snapshot_date = $snapshot",
-        "ist_pilot desc, name, perspektive desc",
+        "land = $land and snapshot_date = $snapshot",
+        "ist_pilot desc, name, ars, perspektive desc",
         "Alle Kommunen: anwendbare und Online-Leistungen, Online-Quote und Anbieter-Zerlegung.",
     ),
     Sheet(
         "Vergleichsgruppen",
         "mart_peer_vergleich",
-        "snapshot_date = $snapshot",
-        "peer_gruppe, perspektive desc, rang_peer",
+        "land = $land and snapshot_date = $snapshot",
+        "peer_gruppe, perspektive desc, rang_peer, ars",
         "Alle Kommunen im Vergleich mit ihrer Vergleichsgruppe und Hessen: Median, Rang, "
         "Perzentil, z-Wert.",
     ),
     Sheet(
         "Prioritätenkorb",
         "mart_prioritaeten_kommune",
-        "snapshot_date = $snapshot",
-        "ist_pilot desc, name, korb, position",
+        "land = $land and snapshot_date = $snapshot",
+        "ist_pilot desc, name, ars, korb, position",
         "Status jedes Korb-Elements je Kommune.",
     ),
     Sheet(
         "Anschlusslücken",
         "mart_anschlussluecke",
-        "snapshot_date = $snapshot and list_contains($pilots, ars)",
+        "land = $land and snapshot_date = $snapshot and list_contains($pilots, ars)",
         "name, rang",
         "Alle Anschlusslücken der Pilotkommunen: Peers und Kreis-Gemeinden mit der Leistung "
         "online, Lücke seit (alle Kommunen: Parquet/CSV-Export).",
@@ -84,30 +84,30 @@ SHEETS = (
     Sheet(
         "Roll-out Piloten",
         "mart_rollout_kommune_leistung",
-        "list_contains($pilots, ars)",
-        "name, verzoegerung_tage desc, leika_name",
+        "land = $land and list_contains($pilots, ars)",
+        "name, verzoegerung_tage desc, leika_name, leika_key",
         "Roll-out je Pilotkommune und Leistung über das ganze Beobachtungsfenster "
         "(alle Kommunen: Parquet/CSV-Export).",
     ),
     Sheet(
         "Diffusion",
         "mart_diffusion_leistung",
-        "true",
-        "leika_name",
+        "land = $land",
+        "leika_name, leika_key",
         "Diffusionsgeschwindigkeit je Leistung in Hessen: Tage bis 50 % und 90 % der Kommunen.",
     ),
     Sheet(
         "Datenqualität",
         "mart_datenqualitaet",
-        "snapshot_date = $snapshot",
+        "land = $land and snapshot_date = $snapshot",
         "tabelle",
         "Freigegebene Zeilen, Quarantäne und Alter des Datenstands je Tabelle.",
     ),
     Sheet(
         "Abgleich Bürgersicht",
         "mart_abgleich_buergersicht",
-        "snapshot_date = $snapshot",
-        "name",
+        "land = $land and snapshot_date = $snapshot",
+        "name, ars",
         "Prüfung der Vererbungsannahme für die Bürgersicht (API gegen Rekonstruktion).",
     ),
 )
@@ -207,6 +207,7 @@ def _write_mart_sheet(wb: Workbook, data: SheetData, *, snapshot: date, sample: 
 def _write_overview(
     wb: Workbook,
     *,
+    land: str,
     snapshot: date,
     sample: bool,
     published_at: str | None,
@@ -230,6 +231,11 @@ def _write_overview(
         ("Stichtag", stichtag),
         ("Veröffentlicht", published_at or "–"),
         ("Quelle", "veröffentlichte Marts: data/published/ozg.duckdb, Schema marts"),
+        (
+            "Land",
+            f"{land} (Hessen): alle Blätter zeigen nur dieses Land, auch wenn die "
+            "veröffentlichten Marts weitere Länder enthalten",
+        ),
         ("Definitionen", f"Blatt „{DICTIONARY_SHEET}“ und methode.html"),
         (
             "Perspektive",
@@ -288,12 +294,13 @@ def write_workbook(
     sample: bool,
     published: str | None = None,
 ) -> Path:
-    params: dict[str, Any] = {"snapshot": snapshot, "pilots": pilots}
+    params: dict[str, Any] = {"land": marts.land, "snapshot": snapshot, "pilots": pilots}
     sheets = [_query(marts, sheet, params) for sheet in SHEETS]
     # Write-only mode: several times faster than the cell model for ~100k cells.
     wb = Workbook(write_only=True)
     _write_overview(
         wb,
+        land=marts.land,
         snapshot=snapshot,
         sample=sample,
         published_at=published or marts.published_at,
