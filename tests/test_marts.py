@@ -72,12 +72,23 @@ def test_rollout_recovers_the_ground_truth_exactly(warehouse: duckdb.DuckDBPyCon
     ).is_empty()
 
 
+def partition(data_dir: Path, table: str, snapshot: date, land: str = "06") -> Path:
+    """A promoted partition of the lake: normalized/<table>/land=<LL>/snapshot=<date>/."""
+    return (
+        data_dir
+        / "normalized"
+        / table
+        / f"land={land}"
+        / f"snapshot={snapshot.isoformat()}"
+        / "data.parquet"
+    )
+
+
 def _independent_counts(data_dir: Path, snapshot: date) -> pl.DataFrame:
     """Citizen-view availability per Gemeinde from the normalised Parquet and the sample
     catalogue's own competence columns — no dbt model or seed involved."""
-    part = f"snapshot={snapshot.isoformat()}/data.parquet"
-    gebiete = pl.read_parquet(data_dir / "normalized" / "gebiete" / part)
-    entries = pl.read_parquet(data_dir / "normalized" / "verfuegbarkeit" / part)
+    gebiete = pl.read_parquet(partition(data_dir, "gebiete", snapshot))
+    entries = pl.read_parquet(partition(data_dir, "verfuegbarkeit", snapshot))
     gemeinden = gebiete.filter(
         (pl.col("land") == "06") & (pl.col("ebene") == "Gemeinde") & (pl.col("bevoelkerung") > 0)
     ).select("ars", "kreis_ars", "gebietstyp")
@@ -170,6 +181,25 @@ def test_pilot_comparison_shows_six_pilots_with_sensible_figures(
     assert peers["064390000000"] == peers["064400000000"] == 21
 
 
+def test_every_mart_carries_the_land_of_its_rows(warehouse: duckdb.DuckDBPyConnection) -> None:
+    columns = warehouse.sql(
+        "select table_name, data_type from information_schema.columns "
+        "where table_schema = 'marts' and column_name = 'land'"
+    ).fetchall()
+    marts = warehouse.sql(
+        "select table_name from information_schema.tables where table_schema = 'marts'"
+    ).fetchall()
+    assert {t for t, _ in columns} == {t for (t,) in marts}
+    assert {d for _, d in columns} == {"VARCHAR"}  # "06", never the integer 6
+    for table, _ in columns:
+        lands = warehouse.sql(f"select distinct land from marts.{table}").fetchall()
+        assert lands in ([("06",)], []), table  # [] where nothing disagrees with the API
+    groups = warehouse.sql(
+        "select distinct peer_gruppe from marts.mart_peer_vergleich order by 1"
+    ).fetchall()
+    assert len(groups) > 3 and all(g.startswith("06|") for (g,) in groups)
+
+
 def test_reconstructed_citizen_view_matches_the_api(warehouse: duckdb.DuckDBPyConnection) -> None:
     rows = warehouse.sql(
         "select ars, n_online_api, n_nur_api, n_nur_rekonstruiert "
@@ -204,7 +234,7 @@ def test_dbt_docs_generate_works(data_dir: Path, tmp_path: Path) -> None:
     copy_dir = tmp_path / "copy"
     (copy_dir / "warehouse").mkdir(parents=True)
     shutil.copy(data_dir / "warehouse" / "ozg.duckdb", copy_dir / "warehouse" / "ozg.duckdb")
-    env = {**os.environ, **dbt_environment(data_dir, "06")}
+    env = {**os.environ, **dbt_environment(data_dir)}
     env["OZG_DUCKDB_PATH"] = str(copy_dir / "warehouse" / "ozg.duckdb")
     done = subprocess.run(
         [
