@@ -183,7 +183,7 @@ def test_manifest_records_provenance(local_server: LocalServer, tmp_path: Path) 
 
     report = ingest.land_pvog(settings, SNAPSHOT)
 
-    directory = tmp_path / "raw" / "pvog" / SNAPSHOT.isoformat()
+    directory = tmp_path / "raw" / "land=06" / "pvog" / SNAPSHOT.isoformat()
     assert report.directory == directory
     manifest = json.loads((directory / "manifest.json").read_text("utf-8"))
     assert manifest["source"] == "pvog"
@@ -347,11 +347,11 @@ def test_force_relanding_keeps_the_old_snapshot(local_server: LocalServer, tmp_p
     assert len(local_server.requests) == 2
     assert (second.reused, second.fetched_now, second.rows) == (False, 1, 933)
     assert second.directory == first.directory
-    siblings = sorted(p.name for p in (tmp_path / "raw" / "pvog").iterdir())
+    siblings = sorted(p.name for p in (tmp_path / "raw" / "land=06" / "pvog").iterdir())
     assert len(siblings) == 2
     assert siblings[0] == "2026-01-15"
     assert siblings[1].startswith("2026-01-15__superseded_")
-    kept = tmp_path / "raw" / "pvog" / siblings[1]
+    kept = tmp_path / "raw" / "land=06" / "pvog" / siblings[1]
     assert (kept / "manifest.json").read_bytes() == old_manifest
     assert gzip.decompress((kept / f"{PVOG_NAME}.gz").read_bytes()) == CSV
     assert (
