@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -27,22 +26,8 @@ CATALOGUE = ROOT / "sources" / "sample" / "catalogue.csv"
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("full_run")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OZG_", "DAGSTER_HOME"))}
-    env["OZG_DATA_DIR"] = str(data)
-    done = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "run"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "dbt build" in done.stdout
-    return data
+def data_dir(full_sample_run: Path) -> Path:
+    return full_sample_run
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -198,23 +197,11 @@ def select_land(mart: str, columns: dict[str, str], catalog: str, land: str) -> 
 
 
 @pytest.fixture(scope="module")
-def single(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real pipeline on the whole sample: Hessen's lake and warehouse."""
-    data = tmp_path_factory.mktemp("single_land")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OZG_", "DAGSTER_HOME"))}
-    env["OZG_DATA_DIR"] = str(data)
-    done = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "run"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert list(data.glob(f"normalized/verfuegbarkeit/land={HESSEN}/snapshot=*/data.parquet"))
-    return data
+def single(full_sample_run: Path) -> Path:
+    """The real pipeline on the whole sample: Hessen's lake and warehouse (read only)."""
+    lake = full_sample_run / "normalized" / "verfuegbarkeit" / f"land={HESSEN}"
+    assert list(lake.glob("snapshot=*/data.parquet"))
+    return full_sample_run
 
 
 @pytest.fixture(scope="module")
