@@ -116,7 +116,8 @@ def neuer_datenstand(context: dg.SensorEvaluationContext) -> dg.SensorResult | d
     settings = Settings.from_env(mode="live")
     requests_, cursor = evaluate_upstream(context.cursor, settings, date.today())
     if not requests_:
-        return dg.SkipReason(f"no new upstream data ({cursor})")
+        states = "; ".join(f"Land {land}: {key}" for land, key in json.loads(cursor).items())
+        return dg.SkipReason(f"no new upstream data ({states})")
     return dg.SensorResult(run_requests=requests_, cursor=cursor)
 
 
