@@ -771,18 +771,7 @@ def test_sensor_requests_one_run_per_new_datenstand(
 def test_the_sensor_definition_against_the_sample_server(
     sample_server: Callable[[date], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    base = sample_server(date(2026, 11, 1))
-    clean_ozg_env(monkeypatch)
-    for name, prefix in (
-        ("OZG_DASHBOARD_URL", "/dashboard"),
-        ("OZG_PVOG_URL", "/pvog"),
-        ("OZG_FIM_URL", "/fim"),
-        ("OZG_DESTATIS_URL", "/destatis"),
-    ):
-        monkeypatch.setenv(name, base + prefix)
-    monkeypatch.setenv("OZG_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("OZG_HTTP_MIN_INTERVAL", "0")
-    monkeypatch.setenv("OZG_HTTP_MAX_ATTEMPTS", "1")
+    live_env(monkeypatch, sample_server(date(2026, 11, 1)), tmp_path)
 
     with dg.build_sensor_context(cursor=None) as context:
         result = neuer_datenstand(context)
