@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -24,10 +25,16 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "(`05,06`) or `all` (the 16 Länder); the embedded sample covers 06 only",
     ),
     "OZG_DASHBOARD_URL": (
-        "https://dashboard-daten.digitale-verwaltung.de/api",
-        "base URL of the Dashboard Digitale Verwaltung open-data API; a base URL ending in "
-        "`/public/v1/dash` selects the newer open-pvog paths "
-        "(e.g. `https://api.ozg-umsetzung.de/api/public/v1/dash`)",
+        "https://api.ozg-umsetzung.de/api/public/v1/dash",
+        "base URL of the Dashboard Digitale Verwaltung open-data API: a base URL ending in "
+        "`/public/v1/dash` is host B (OZG Data Hub, open-pvog paths), any other host A "
+        "(bund.dev spec paths, e.g. `https://dashboard-daten.digitale-verwaltung.de/api`)",
+    ),
+    "OZG_DASHBOARD_ENDPOINT": (
+        "export",
+        "`export`: one CSV file per ARS (host B `open-pvog/{ars}/export`, the only endpoint "
+        "verified live; host A `v1/data/{ars}?filetype=csv`, unverified), a 413 falls back "
+        "to paging; `paged`: the Spring-page JSON (unverified on both hosts)",
     ),
     "OZG_PVOG_URL": (
         "https://pvog.fitko.net/suchdienst/api",
@@ -40,9 +47,20 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "Bund + Land (+ the six pilots for Hessen) in live mode",
     ),
     "OZG_FIM_URL": ("https://fimportal.de", "base URL of the FIM Portal API"),
+    "OZG_FIM_PATH": (
+        "/api/v0/leistung-steckbriefe",
+        "path of the FIM Leistungssteckbriefe list under `OZG_FIM_URL` "
+        "(`/api/v1/leistung-steckbriefe` answers as well)",
+    ),
     "OZG_DESTATIS_URL": (
         "https://www.destatis.de",
         "base URL from which the GV100AD zip is downloaded",
+    ),
+    "OZG_GV100AD_EDITION": (
+        "",
+        "GV100AD edition (Gebietsstand) to use, `YYYY-MM-DD`; empty = the annual edition "
+        "31.12. of the year before the snapshot; another date than 31.12. selects the "
+        "quarterly archive `GV100ADQ` (unverified)",
     ),
     "OZG_PAGE_SIZE": ("200", "page size requested from paged APIs (Dashboard `size`, FIM `limit`)"),
     "OZG_HTTP_CONNECT_TIMEOUT": ("10", "seconds to establish a connection"),
@@ -127,6 +145,27 @@ def parse_lands(value: str) -> tuple[str, ...]:
     return codes
 
 
+def fim_path(value: str) -> str:
+    """``OZG_FIM_PATH``: an absolute path, kept without a trailing slash."""
+    path = "/" + value.strip().strip("/")
+    if path == "/":
+        raise ValueError("OZG_FIM_PATH must be a path such as /api/v0/leistung-steckbriefe")
+    return path
+
+
+def gv100ad_edition(value: str) -> date | None:
+    """``OZG_GV100AD_EDITION``: ``YYYY-MM-DD`` or empty (the annual edition before the snapshot)."""
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(
+            f"OZG_GV100AD_EDITION must be a date YYYY-MM-DD (e.g. 2025-12-31) or empty, "
+            f"not {value!r}"
+        ) from None
+
+
 def check_sample_scope(mode: str, lands: tuple[str, ...]) -> None:
     """The sample has synthetic Dashboard data for Hessen only: refuse other Länder early
     instead of failing later on an empty landing."""
@@ -158,11 +197,14 @@ class Settings:
     land: str = "06"
     lands: tuple[str, ...] = ("06",)
     dashboard_url: str = ENVIRONMENT["OZG_DASHBOARD_URL"][0]
+    dashboard_endpoint: Literal["export", "paged"] = "export"
     pvog_url: str = ENVIRONMENT["OZG_PVOG_URL"][0]
     pvog_client_id: str = ""
     pvog_ars: tuple[str, ...] = ()
     fim_url: str = ENVIRONMENT["OZG_FIM_URL"][0]
+    fim_path: str = ENVIRONMENT["OZG_FIM_PATH"][0]
     destatis_url: str = ENVIRONMENT["OZG_DESTATIS_URL"][0]
+    gv100ad_edition: date | None = None  # None = 31.12. of the year before the snapshot
     page_size: int = 200
     above_pulls: Literal["pilots", "all", "none"] = "pilots"
     sample_seed: int = 20251201
@@ -176,6 +218,9 @@ class Settings:
         above = env("OZG_ABOVE_PULLS")
         if above not in ("pilots", "all", "none"):
             raise ValueError(f"OZG_ABOVE_PULLS must be pilots, all or none, not {above!r}")
+        endpoint = env("OZG_DASHBOARD_ENDPOINT").strip()
+        if endpoint not in ("export", "paged"):
+            raise ValueError(f"OZG_DASHBOARD_ENDPOINT must be export or paged, not {endpoint!r}")
         lands = parse_lands(str(overrides.pop("lands", env("OZG_LAND"))))
         settings = cls(
             mode=mode,  # type: ignore[arg-type]
@@ -183,11 +228,14 @@ class Settings:
             land=lands[0],
             lands=lands,
             dashboard_url=env("OZG_DASHBOARD_URL").rstrip("/"),
+            dashboard_endpoint=endpoint,  # type: ignore[arg-type]
             pvog_url=env("OZG_PVOG_URL").rstrip("/"),
             pvog_client_id=env("OZG_PVOG_CLIENT_ID").strip(),
             pvog_ars=tuple(a.strip() for a in env("OZG_PVOG_ARS").split(",") if a.strip()),
             fim_url=env("OZG_FIM_URL").rstrip("/"),
+            fim_path=fim_path(env("OZG_FIM_PATH")),
             destatis_url=env("OZG_DESTATIS_URL").rstrip("/"),
+            gv100ad_edition=gv100ad_edition(env("OZG_GV100AD_EDITION")),
             page_size=int(env("OZG_PAGE_SIZE")),
             above_pulls=above,  # type: ignore[arg-type]
             sample_seed=int(env("OZG_SAMPLE_SEED")),

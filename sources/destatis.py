@@ -1,30 +1,63 @@
 """Destatis Gemeindeverzeichnis GV100AD: zip download and fixed-width parser.
 
-Layout: ``../shared/docs/sources.md`` §4 (from the official Datensatzbeschreibung).
-Every record is 220 *characters* after UTF-8 decoding; positions count characters,
-not bytes, so the file is decoded first and then sliced. Key fields stay strings so
-leading zeros survive.
+Layout: the official Datensatzbeschreibung (``../shared/docs/sources.md`` §4). Every
+record is 220 *characters*; positions count characters after decoding, not bytes, so
+the member is decoded first and then sliced. Key fields stay strings so leading zeros
+survive. The contract (``docs/contracts/destatis.md``, evidence tagged CODE / LIVE):
+
+* **URL.** The annual edition 31.12.YYYY lives in ``…/Archiv/GV100ADJ/``; editions
+  2018–2024 are named ``GV100AD3112YYYY.zip``, the 31.12.2025 edition
+  ``GV100AD_31122025.zip`` (underscore). Both forms are tried in that order (underscore
+  first); a 404 (also 403/410) or an HTML page instead of the zip moves to the next, and
+  when every form fails the error lists each URL tried with its outcome. No ``v=N``
+  parameter is sent: a stale one answers with an HTML page. An edition other than
+  31.12. (``OZG_GV100AD_EDITION``) is looked up in the quarterly folder ``GV100ADQ`` with
+  the same two forms plus the year-less ``GV100ADDDMM.zip`` (unverified).
+* **Member.** ``GV100AD*.txt`` (since about 2021) or ``GV100AD*.ASC`` / ``.asc`` (before).
+* **Encoding.** UTF-8 (since about 2019), else Windows-1252 (older editions); the one
+  used is reported. A record of the wrong length means a wrong encoding or a shifted or
+  corrupt file (one corrupt quarterly file, Q2 2026, has been reported).
+* **Drift.** Unexpected further members of the zip are noted in the caller's
+  :class:`~sources.contract.DriftLog`, not refused.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
 import polars as pl
 
 from sources.config import HttpSettings
+from sources.contract import DriftLog
 from sources.http import Fetched, HttpClient, SourceError
 
 SOURCE = "destatis_gv100ad"
 RECORD_LENGTH = 220
 
-# Annual edition as of 31.12. of the previous year: a stable, documented URL.
-ANNUAL_PATH = (
-    "/DE/Themen/Laender-Regionen/Regionales/Gemeindeverzeichnis/Administrativ/Archiv/"
-    "GV100ADJ/GV100AD3112{year}.zip"
+ARCHIVE = "/DE/Themen/Laender-Regionen/Regionales/Gemeindeverzeichnis/Administrativ/Archiv"
+# Annual edition as of 31.12.{year}, in the order the forms are tried.
+ANNUAL_PATH = ARCHIVE + "/GV100ADJ/GV100AD_3112{year}.zip"  # 31.12.2025 edition (CODE)
+ANNUAL_PATH_2018 = ARCHIVE + "/GV100ADJ/GV100AD3112{year}.zip"  # editions 2018–2024 (CODE)
+ANNUAL_PATHS = (ANNUAL_PATH, ANNUAL_PATH_2018)
+# Any other Gebietsstand: the quarterly archive (unverified), {stamp} = DDMMYYYY. The
+# year-less form (CODE, 31.10.2026) only ever holds the current year's file.
+YEARLESS_PATH = ARCHIVE + "/GV100ADQ/GV100AD{ddmm}.zip"
+QUARTERLY_PATHS = (
+    ARCHIVE + "/GV100ADQ/GV100AD_{stamp}.zip",
+    ARCHIVE + "/GV100ADQ/GV100AD{stamp}.zip",
+    YEARLESS_PATH,
 )
+ENCODINGS = ("utf-8", "cp1252")  # tried in this order
+MEMBER_PATTERN = re.compile(r"GV100AD[^/]*\.(txt|asc)", re.IGNORECASE)
+# Statuses after which the next URL form is tried: "not here" rather than "not now".
+MOVE_ON_STATUSES = (403, 404, 410)
 
 SATZART = {
     "10": "Land",
@@ -115,7 +148,8 @@ def parse_gv100ad(text: str) -> pl.DataFrame:
         if len(line) != RECORD_LENGTH:
             raise Gv100adFormatError(
                 f"{SOURCE}: line {number}: record has {len(line)} characters, expected "
-                f"{RECORD_LENGTH} (is the file decoded as UTF-8?)"
+                f"{RECORD_LENGTH} (positions count characters after decoding; a mismatch "
+                "means a wrong encoding or a shifted/corrupt file)"
             )
         satzart = line[0:2]
         if satzart not in SATZART:
@@ -175,51 +209,178 @@ def parse_gv100ad(text: str) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=SCHEMA)
 
 
-def extract_txt(zip_bytes: bytes) -> tuple[str, str]:
-    """The GV100AD text member of a Destatis zip as (member name, decoded text)."""
+@dataclass(frozen=True)
+class Member:
+    """The GV100AD data member of a zip, decoded."""
+
+    name: str
+    text: str
+    encoding: str  # "utf-8" or "cp1252" (Windows-1252)
+
+
+def _is_hinweise(name: str) -> bool:
+    return PurePosixPath(name).name.lower().startswith("hinweise")
+
+
+def extract_member(zip_bytes: bytes, *, url: str = "", drift: DriftLog | None = None) -> Member:
+    """The GV100AD data member (``.txt``, else ``.ASC``/``.asc``), decoded as UTF-8 or, failing
+    that, Windows-1252. Further members other than the Hinweise are noted in ``drift``."""
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
-        members = [
-            n for n in archive.namelist() if n.upper().startswith("GV100AD") and n.endswith(".txt")
-        ]
+        names = archive.namelist()
+        members = sorted(
+            (n for n in names if MEMBER_PATTERN.fullmatch(PurePosixPath(n).name)),
+            key=lambda n: (not n.lower().endswith(".txt"), n),
+        )
         if not members:
             raise Gv100adFormatError(
-                f"{SOURCE}: zip holds no GV100AD_*.txt member: {archive.namelist()}"
+                f"{SOURCE}: zip holds no GV100AD_*.txt member: {names} (nor a .ASC/.asc one)"
             )
         data = archive.read(members[0])
+    if drift is not None:
+        for name in names:
+            if name != members[0] and not _is_hinweise(name) and not name.endswith("/"):
+                drift.note(f"zip/{name}", "zip archive", url)
+    for encoding in ENCODINGS:
+        try:
+            return Member(members[0], data.decode(encoding).removeprefix("\ufeff"), encoding)
+        except UnicodeDecodeError:
+            continue
+    raise Gv100adFormatError(
+        f"{SOURCE}: {members[0]} is neither UTF-8 nor Windows-1252 (editions from about 2019 "
+        "are UTF-8, older ones Windows-1252/ISO-8859-1)"
+    )
+
+
+def extract_txt(zip_bytes: bytes) -> tuple[str, str]:
+    """The GV100AD data member of a Destatis zip as (member name, decoded text)."""
+    member = extract_member(zip_bytes)
+    return member.name, member.text
+
+
+def parse_zip(zip_bytes: bytes, *, url: str = "", drift: DriftLog | None = None) -> pl.DataFrame:
+    return parse_gv100ad(extract_member(zip_bytes, url=url, drift=drift).text)
+
+
+def annual_edition(snapshot: date) -> date:
+    """Today's rule: the annual edition 31.12. of the year before the snapshot."""
+    return date(snapshot.year - 1, 12, 31)
+
+
+def edition_paths(edition: date) -> list[str]:
+    """The known URL paths of one edition, in the order they are tried."""
+    if (edition.month, edition.day) == (12, 31):
+        return [path.format(year=edition.year) for path in ANNUAL_PATHS]
+    stamp, ddmm = edition.strftime("%d%m%Y"), edition.strftime("%d%m")
+    return [path.format(stamp=stamp, ddmm=ddmm) for path in QUARTERLY_PATHS]
+
+
+def _base(url: str) -> str:
+    return url.split("?", 1)[0]
+
+
+def _gebietsstand(text: str) -> date | None:
+    line = next((line for line in text.splitlines() if line.strip()), "")
+    stamp = line[2:10]
     try:
-        return members[0], data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Gv100adFormatError(
-            f"{SOURCE}: {members[0]} is not UTF-8 (editions before 2025 were ISO-8859-1): {exc}"
-        ) from exc
+        return date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]))
+    except ValueError:  # not digits, or no valid date: a corrupt file, refused by the parser
+        return None
 
 
-def parse_zip(zip_bytes: bytes) -> pl.DataFrame:
-    return parse_gv100ad(extract_txt(zip_bytes)[1])
+def _moves_on(exc: SourceError) -> str | None:
+    """The outcome to record when ``exc`` means "not at this URL", else None."""
+    status = re.match(r"HTTP (\d{3})", exc.reason)
+    if status and int(status.group(1)) in MOVE_ON_STATUSES:
+        return f"HTTP {status.group(1)}"
+    if "got an HTML page" in exc.reason:
+        return "HTML page instead of the zip"
+    return None
 
 
 class DestatisClient:
-    def __init__(self, base_url: str, http: HttpClient) -> None:
+    def __init__(self, base_url: str, http: HttpClient, edition: date | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.http = http
+        self.fixed_edition = edition
+        self.tried: list[tuple[str, str]] = []  # (url, outcome) of the last fetch_edition
 
     @classmethod
-    def create(cls, base_url: str, settings: HttpSettings, session=None) -> DestatisClient:
-        return cls(base_url, HttpClient(SOURCE, settings, session))
+    def create(
+        cls, base_url: str, settings: HttpSettings, session=None, edition: date | None = None
+    ) -> DestatisClient:
+        return cls(base_url, HttpClient(SOURCE, settings, session), edition)
+
+    def edition(self, snapshot: date) -> date:
+        """The Gebietsstand to fetch: ``OZG_GV100AD_EDITION``, else the annual rule."""
+        return self.fixed_edition or annual_edition(snapshot)
+
+    def edition_urls(self, snapshot: date) -> list[str]:
+        return [self.base_url + path for path in edition_paths(self.edition(snapshot))]
 
     def edition_url(self, snapshot: date) -> str:
-        return self.base_url + ANNUAL_PATH.format(year=snapshot.year - 1)
+        """The one URL the evidence expects for this edition (for single probes): the
+        underscore form from 2025, the 2018–2024 form before."""
+        urls = self.edition_urls(snapshot)
+        edition = self.edition(snapshot)
+        annual = (edition.month, edition.day) == (12, 31)
+        return urls[1] if annual and edition.year < 2025 else urls[0]
 
-    def fetch_edition(self, snapshot: date, validators: dict[str, str] | None = None) -> Fetched:
-        fetched = self.http.get(
-            self.edition_url(snapshot),
-            params={"__blob": "publicationFile"},
-            expect="zip",
-            validators=validators,
-        )
-        if not fetched.not_modified:
+    def fetch_edition(
+        self,
+        snapshot: date,
+        validators: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> Fetched:
+        """Try the edition's URL forms in order; the first zip that answers wins.
+
+        ``validators`` maps a URL (without query) to the ETag / Last-Modified of an earlier
+        response from it; they are sent to that URL only, and a 304 comes back as
+        ``Fetched(not_modified=True)``. ``self.tried`` lists every URL with its outcome.
+        """
+        edition = self.edition(snapshot)
+        yearless = self.base_url + YEARLESS_PATH.format(ddmm=edition.strftime("%d%m"))
+        self.tried = []
+        for url in self.edition_urls(snapshot):
             try:
-                extract_txt(fetched.body)
+                fetched = self.http.get(
+                    url,
+                    params={"__blob": "publicationFile"},
+                    expect="zip",
+                    validators=(validators or {}).get(url),
+                )
+            except SourceError as exc:
+                outcome = _moves_on(exc)
+                self.tried.append((exc.url, outcome or exc.reason))
+                if outcome is None:
+                    raise SourceError(
+                        SOURCE, exc.url, f"{exc.reason}; {self.describe_tried()}"
+                    ) from exc
+                continue
+            if fetched.not_modified:
+                self.tried.append((fetched.url, "HTTP 304 (not modified)"))
+                return fetched
+            try:
+                member = extract_member(fetched.body)
             except Gv100adFormatError as exc:
-                raise SourceError(SOURCE, fetched.url, str(exc)) from exc
-        return fetched
+                self.tried.append((fetched.url, "HTTP 200, unusable zip"))
+                raise SourceError(SOURCE, fetched.url, f"{exc}; {self.describe_tried()}") from exc
+            stand = _gebietsstand(member.text)
+            if url == yearless and stand != edition:
+                # The year-less quarterly name holds whatever year is current.
+                self.tried.append((fetched.url, f"another edition (Gebietsstand {stand})"))
+                continue
+            self.tried.append((fetched.url, f"HTTP 200, {member.name} ({member.encoding})"))
+            return fetched
+        raise SourceError(
+            SOURCE,
+            self.edition_urls(snapshot)[0],
+            f"no GV100AD zip for the edition {edition:%d.%m.%Y} at any known URL; "
+            + self.describe_tried(),
+        )
+
+    def describe_tried(self) -> str:
+        return "tried: " + "; ".join(f"{url} -> {outcome}" for url, outcome in self.tried)
+
+
+def entry_name(url: str) -> str:
+    """The landing entry name of an edition URL: its file name (``GV100AD_31122025.zip``)."""
+    return PurePosixPath(urlsplit(url).path).name

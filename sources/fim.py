@@ -1,29 +1,68 @@
 """FIM Portal API: Leistungssteckbriefe (LeiKa key -> OZG-ID, Themenfeld, Typisierung).
 
-``GET {base}/api/v0/leistung-steckbriefe?offset=&limit=`` (limit 1–200). The spec
-leaves this response untyped; we expect the documented ``PaginatedResult`` envelope
-(``items``, ``offset``, ``limit``, ``count``, ``total_count``) with items shaped like
-``LeistungStammtextOut`` (the typed sibling endpoint) — an assumption to confirm on
-the first live call (``../shared/docs/sources.md`` §3, §10). Unknown or missing
-fields fail loudly instead of being guessed.
+``GET {base}{path}?offset=&limit=`` with ``path`` = ``OZG_FIM_PATH`` (default
+``/api/v0/leistung-steckbriefe``, still served; ``/api/v1/leistung-steckbriefe`` answers
+too); ``limit`` 1–200. The contract follows what public clients observed on the live API
+(``docs/contracts/fim.md``, evidence tagged LIVE / CODE / SPEC):
+
+* envelope: ``items`` (array) and ``total_count`` are required; ``offset``, ``limit`` and
+  ``count`` appear only in the spec of other endpoints and are optional. Paging therefore
+  uses the offset/limit of the *request* (read back from the page's URL) and stops once
+  ``offset + len(items) >= total_count`` — or on an empty page, so a server that
+  announces more than it delivers cannot make us loop;
+* item: ``leistungsschluessel`` is required (a string, or a list of strings as in the
+  spec's ``LeistungStammtextOut``); ``ozg`` is a single object on the live API, a list of
+  ``OzgOut`` in the spec, or null; ``typisierung`` / ``leistungsadressat`` are lists of
+  strings, a string or null; ``leistung_stammtexte`` (``[redaktion_id, leistung_id]``
+  pairs) supplies ``redaktion_id`` / ``leistung_id`` when those fields are absent;
+* drift: a field outside the declared set (item fields, ``ozg.<name>`` sub-fields,
+  ``envelope.<name>``) is not an error. It is noted in the caller's
+  :class:`~sources.contract.DriftLog`; the raw landing keeps the body as received.
+
+A FastAPI 422 (bad parameters) is reported with its ``detail``; the IP-based 429 is
+retried by the HTTP layer (``Retry-After`` honoured).
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from urllib.parse import parse_qsl, urlsplit
 
 import polars as pl
 import requests
 
 from sources.config import HttpSettings
-from sources.http import Fetched, HttpClient
+from sources.contract import DriftLog
+from sources.http import Fetched, HttpClient, SourceError
 from sources.paging import PageInfo
 
 SOURCE = "fim"
-PATH = "/api/v0/leistung-steckbriefe"
+PATH = "/api/v0/leistung-steckbriefe"  # default of OZG_FIM_PATH (LIVE, Oct 2026)
+PATH_V1 = "/api/v1/leistung-steckbriefe"  # answers as well (LIVE-ish, Jul 2026)
 MAX_LIMIT = 200
 
-ITEM_FIELDS = (
+ENVELOPE_REQUIRED = ("items", "total_count")
+ENVELOPE_OPTIONAL = ("offset", "limit", "count")  # SPEC only (other endpoints)
+
+# Item fields seen on the live Steckbrief list and detail endpoints (LIVE) …
+STECKBRIEF_FIELDS = (
+    "leistungsschluessel",
+    "title",
+    "leistungsbezeichnung",
+    "leistungsbezeichnung_2",
+    "freigabe_status",
+    "geaendert_datum_zeit",
+    "rechtsgrundlagen",
+    "leistung_stammtexte",
+    "ozg",
+    "sdg_informationsbereiche",
+    "klassifizierung",
+    "prozessklasse",
+    "replacements",
+)
+# … and of the spec's typed sibling ``LeistungStammtextOut`` (SPEC), still accepted.
+STAMMTEXT_FIELDS = (
     "redaktion_id",
     "leistung_id",
     "source",
@@ -44,7 +83,10 @@ ITEM_FIELDS = (
     "ozg",
     "fts_match",
 )
-REQUIRED_ITEM_FIELDS = ("leistungsschluessel", "title", "typisierung", "ozg")
+ITEM_FIELDS = tuple(dict.fromkeys(STECKBRIEF_FIELDS + STAMMTEXT_FIELDS))
+REQUIRED_ITEM_FIELDS = ("leistungsschluessel",)
+# ``ozg`` object (LIVE: id, leistung, themenfeld, themenfeld_label, vollzugsbehoerden);
+# the spec's ``OzgOut`` adds ``leistungsschluessel``.
 OZG_FIELDS = (
     "leistungsschluessel",
     "id",
@@ -83,66 +125,160 @@ def _fail(url: str, reason: str) -> FimFormatError:
     return FimFormatError(f"{SOURCE}: {reason} ({url})")
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _envelope(body: bytes, url: str) -> dict[str, object]:
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _fail(url, f"invalid JSON: {exc}") from exc
     if not isinstance(document, dict):
-        raise _fail(url, "expected a PaginatedResult object")
-    for key in ("items", "offset", "limit", "count", "total_count"):
+        raise _fail(url, "response envelope: expected an object with 'items' and 'total_count'")
+    for key in ENVELOPE_REQUIRED:
         if key not in document:
-            raise _fail(url, f"PaginatedResult without {key!r}")
+            raise _fail(url, f"response envelope: missing required field {key!r}")
     if not isinstance(document["items"], list):
-        raise _fail(url, "'items' is not an array")
+        raise _fail(url, "response envelope: field 'items' is not an array")
+    for key in ("total_count", *ENVELOPE_OPTIONAL):
+        if key in document and not _is_int(document[key]):
+            raise _fail(url, f"response envelope: field {key!r} is not an integer")
     return document
 
 
+def requested_window(url: str) -> tuple[int | None, int | None]:
+    """The ``offset`` and ``limit`` a page was requested with, read from its URL."""
+    params = dict(parse_qsl(urlsplit(url).query))
+    values = []
+    for name in ("offset", "limit"):
+        value = params.get(name, "")
+        values.append(int(value) if value.isdigit() else None)
+    return values[0], values[1]
+
+
 def page_info(body: bytes, url: str) -> PageInfo:
+    """Paging state of one page: the request's offset/limit (from ``url``; the optional
+    envelope fields as a fallback) against ``total_count``."""
     document = _envelope(body, url)
-    offset, limit, total = (
-        int(document["offset"]),
-        int(document["limit"]),
-        int(document["total_count"]),
-    )  # type: ignore[call-overload]
     count = len(document["items"])  # type: ignore[arg-type]
+    total = int(document["total_count"])  # type: ignore[call-overload]
+    offset, limit = requested_window(url)
+    if offset is None:
+        offset = int(document.get("offset", 0))  # type: ignore[call-overload]
+    if limit is None:
+        limit = int(document.get("limit", count))  # type: ignore[call-overload]
     return PageInfo(
         number=offset // max(limit, 1),
         count=count,
         total_elements=total,
-        total_pages=-(-total // max(limit, 1)),
-        last=offset + count >= total,
+        total_pages=None,  # derived paging would skip items if a page came back short
+        # An empty page ends the query even before the total is reached: no endless loop.
+        last=count == 0 or offset + count >= total,
     )
 
 
-def parse_page(body: bytes, url: str) -> pl.DataFrame:
-    """One row per LeiKa key of each item (an item may carry several keys)."""
+def _strings(value: object, name: str, where: str, url: str) -> list[str]:
+    """A list-of-strings field that may also come as one string or null."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise _fail(url, f"{where}: field {name!r} is not a string, a list of strings or null")
+
+
+def _keys(item: dict[str, object], where: str, url: str) -> list[str]:
+    keys = item["leistungsschluessel"]
+    if isinstance(keys, str) and keys.strip():
+        return [keys]
+    if isinstance(keys, list) and all(isinstance(k, str) and k.strip() for k in keys):
+        return list(keys)  # an empty list gives no rows, as before
+    raise _fail(
+        url, f"{where}: field 'leistungsschluessel' is not a non-empty string or list of strings"
+    )
+
+
+def _ozg(item: dict[str, object], where: str, url: str) -> list[dict[str, object]]:
+    ozg = item.get("ozg")
+    if ozg is None:
+        return []
+    entries = [ozg] if isinstance(ozg, dict) else ozg
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise _fail(url, f"{where}: field 'ozg' is not an object, a list of objects or null")
+    for entry in entries:
+        ozg_id = entry.get("id")
+        if ozg_id is not None and not isinstance(ozg_id, str) and not _is_int(ozg_id):
+            raise _fail(url, f"{where}: field 'ozg.id' is not a string or an integer")
+    return entries  # type: ignore[return-value]
+
+
+def _stammtext_pair(item: dict[str, object], where: str, url: str) -> tuple[str, str] | None:
+    """The first ``[redaktion_id, leistung_id]`` pair of ``leistung_stammtexte``."""
+    pairs = item.get("leistung_stammtexte")
+    if pairs is None:
+        return None
+    if not isinstance(pairs, list) or not all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(v, str) or _is_int(v) for v in p)
+        for p in pairs
+    ):
+        raise _fail(
+            url,
+            f"{where}: field 'leistung_stammtexte' is not a list of [redaktion_id, "
+            "leistung_id] pairs",
+        )
+    return (str(pairs[0][0]), str(pairs[0][1])) if pairs else None
+
+
+def _describe(index: int, item: dict[str, object]) -> str:
+    keys = item.get("leistungsschluessel")
+    first = (
+        keys if isinstance(keys, str) else (keys[0] if isinstance(keys, list) and keys else None)
+    )
+    if isinstance(first, str):
+        return f"item {index} (leistungsschluessel {first})"
+    title = item.get("title")
+    return f"item {index} (title {title!r})" if isinstance(title, str) else f"item {index}"
+
+
+def parse_page(body: bytes, url: str, *, drift: DriftLog | None = None) -> pl.DataFrame:
+    """One row per LeiKa key of each item (an item may carry several keys).
+
+    Unknown fields are noted in ``drift`` (when given) and otherwise ignored."""
     document = _envelope(body, url)
+    if drift is not None:
+        for key in document:
+            if key not in ENVELOPE_REQUIRED + ENVELOPE_OPTIONAL:
+                drift.note(f"envelope.{key}", "response envelope", url)
     rows: list[dict[str, object]] = []
     for index, item in enumerate(document["items"]):  # type: ignore[arg-type]
         if not isinstance(item, dict):
             raise _fail(url, f"item {index}: expected an object")
-        where = f"item {index}"
-        keys = item.get("leistungsschluessel")
-        if isinstance(keys, list) and keys:
-            where += f" (leistungsschluessel {keys[0]})"
-        missing = [f for f in REQUIRED_ITEM_FIELDS if f not in item]
+        where = _describe(index, item)
+        missing = [f for f in REQUIRED_ITEM_FIELDS if item.get(f) is None]
         if missing:
-            raise _fail(url, f"{where}: missing field {missing[0]!r}")
-        extra = [f for f in item if f not in ITEM_FIELDS]
-        if extra:
-            raise _fail(url, f"{where}: unexpected field {extra[0]!r} (schema drift?)")
-        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-            raise _fail(url, f"{where}: 'leistungsschluessel' is not a list of strings")
-        ozg = item.get("ozg") or []
-        if not isinstance(ozg, list):
-            raise _fail(url, f"{where}: 'ozg' is not a list")
-        for entry in ozg:
-            unknown = [f for f in entry if f not in OZG_FIELDS]
-            if unknown:
-                raise _fail(url, f"{where}: unexpected OzgOut field {unknown[0]!r}")
+            raise _fail(url, f"{where}: missing required field {missing[0]!r}")
+        keys = _keys(item, where, url)
+        ozg = _ozg(item, where, url)
+        typisierung = _strings(item.get("typisierung"), "typisierung", where, url)
+        adressat = _strings(item.get("leistungsadressat"), "leistungsadressat", where, url)
+        pair = _stammtext_pair(item, where, url)
+        freigabe = item.get("freigabe_status")
+        if freigabe is not None and not _is_int(freigabe):
+            raise _fail(url, f"{where}: field 'freigabe_status' is not an integer or null")
+        if drift is not None:
+            drift.note_unknown(item, ITEM_FIELDS, where, url)
+            unknown = {name for entry in ozg for name in entry if name not in OZG_FIELDS}
+            for name in sorted(unknown):
+                drift.note(f"ozg.{name}", where, url)
+        redaktion_id, leistung_id = item.get("redaktion_id"), item.get("leistung_id")
+        if pair is not None:
+            redaktion_id = pair[0] if redaktion_id is None else redaktion_id
+            leistung_id = pair[1] if leistung_id is None else leistung_id
         for key in keys:
-            # The OZG mapping is per LeiKa key; fall back to the item's first mapping.
+            # The OZG mapping is per LeiKa key; fall back to the item's first mapping
+            # (the live API's single object applies to all keys of the item).
             match = next((o for o in ozg if o.get("leistungsschluessel") == key), None)
             match = match or (ozg[0] if ozg else {})
             ozg_id = match.get("id")
@@ -152,16 +288,16 @@ def parse_page(body: bytes, url: str) -> pl.DataFrame:
                     "title": item.get("title"),
                     "leistungsbezeichnung": item.get("leistungsbezeichnung"),
                     "leistungsbezeichnung_2": item.get("leistungsbezeichnung_2"),
-                    "typisierung": list(item.get("typisierung") or []),
-                    "leistungsadressat": list(item.get("leistungsadressat") or []),
+                    "typisierung": typisierung,
+                    "leistungsadressat": adressat,
                     "leistungstyp": item.get("leistungstyp"),
-                    "freigabe_status": item.get("freigabe_status"),
+                    "freigabe_status": freigabe,
                     "ozg_id": None if ozg_id is None else str(ozg_id),
                     "ozg_leistung": match.get("leistung"),
                     "themenfeld": match.get("themenfeld"),
                     "themenfeld_label": match.get("themenfeld_label"),
-                    "redaktion_id": item.get("redaktion_id"),
-                    "leistung_id": item.get("leistung_id"),
+                    "redaktion_id": redaktion_id,
+                    "leistung_id": leistung_id,
                     "geaendert_datum_zeit": item.get("geaendert_datum_zeit"),
                 }
             )
@@ -171,27 +307,68 @@ def parse_page(body: bytes, url: str) -> pl.DataFrame:
         raise _fail(url, f"field has an unexpected type: {exc}") from exc
 
 
+def describe_detail(body: bytes) -> str:
+    """FastAPI's 422 ``detail``: a string, or a list of ``{loc, msg}`` (``query.limit: …``)."""
+    try:
+        detail = json.loads(body).get("detail")
+    except (UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return body[:200].decode("utf-8", errors="replace") or "(empty body)"
+    if isinstance(detail, list):
+        parts = []
+        for entry in detail:
+            if isinstance(entry, dict):
+                loc = ".".join(str(p) for p in entry.get("loc") or [])
+                parts.append(f"{loc}: {entry.get('msg')}" if loc else str(entry.get("msg")))
+            else:
+                parts.append(str(entry))
+        return "; ".join(parts) or "(empty detail)"
+    return str(detail)
+
+
 class FimClient:
-    def __init__(self, base_url: str, http: HttpClient) -> None:
+    def __init__(self, base_url: str, http: HttpClient, path: str = PATH) -> None:
         self.base_url = base_url.rstrip("/")
+        self.path = "/" + path.strip("/")
         self.http = http
+        # The HTTP layer keeps only a snippet of an error body; a response hook keeps the
+        # whole body of a 422 so its ``detail`` can be named (per thread: pages may be
+        # fetched in parallel).
+        self._rejected = threading.local()
+        http.session.hooks["response"].append(self._remember_422)
 
     @classmethod
     def create(
-        cls, base_url: str, settings: HttpSettings, session: requests.Session | None = None
+        cls,
+        base_url: str,
+        settings: HttpSettings,
+        session: requests.Session | None = None,
+        path: str = PATH,
     ) -> FimClient:
-        return cls(base_url, HttpClient(SOURCE, settings, session))
+        return cls(base_url, HttpClient(SOURCE, settings, session), path)
+
+    def _remember_422(self, response: requests.Response, *args: object, **kwargs: object) -> None:
+        if response.status_code == 422:
+            self._rejected.body = response.content
 
     def url(self) -> str:
-        return self.base_url + PATH
+        return self.base_url + self.path
 
     def fetch_page(self, offset: int, limit: int) -> Fetched:
-        return self.http.get(
-            self.url(),
-            params={
-                "offset": str(offset),
-                "limit": str(min(limit, MAX_LIMIT)),
-                "order_by": "leistungsschluessel_asc",  # stable order while paging
-            },
-            headers={"Accept": "application/json"},
-        )
+        self._rejected.body = b""
+        try:
+            return self.http.get(
+                self.url(),
+                params={
+                    "offset": str(offset),
+                    "limit": str(min(limit, MAX_LIMIT)),
+                    "order_by": "leistungsschluessel_asc",  # stable order while paging
+                },
+                headers={"Accept": "application/json"},
+            )
+        except SourceError as exc:
+            if not exc.reason.startswith("HTTP 422"):
+                raise
+            detail = describe_detail(getattr(self._rejected, "body", b""))
+            raise SourceError(
+                SOURCE, exc.url, f"HTTP 422: the FIM Portal rejected the request: detail: {detail}"
+            ) from exc

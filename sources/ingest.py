@@ -20,6 +20,7 @@ import requests
 
 from sources import dashboard, destatis, fim, pvog
 from sources.config import BUND_ARS, PILOT_ARS, Settings
+from sources.contract import DriftLog, UnknownField
 from sources.http import SourceError
 from sources.landing import SnapshotLanding, previous_complete
 from sources.paging import land_paged
@@ -40,6 +41,7 @@ class LandingReport:
     bytes_received: int
     bytes_stored: int
     source_url: str
+    unknown_fields: tuple[UnknownField, ...] = ()  # additive drift seen in the landed bodies
 
     @property
     def sample(self) -> bool:
@@ -96,51 +98,89 @@ def land_destatis(
     *,
     session: requests.Session | None = None,
     force: bool = False,
+    drift: DriftLog | None = None,
 ) -> LandingReport:
+    """Land the GV100AD edition of ``snapshot`` (``OZG_GV100AD_EDITION`` or the annual rule):
+    its URL forms are tried in order, and a URL that answered an earlier snapshot is asked
+    conditionally (a 304 lands the confirmed earlier body). Drift is noted in ``drift``."""
     settings = effective_settings(settings)
     landing = _landing(settings, destatis.SOURCE, snapshot, force)
     before = len(landing.entries())
     client = destatis.DestatisClient.create(
-        settings.destatis_url, settings.http, session or open_session(settings, snapshot)
+        settings.destatis_url,
+        settings.http,
+        session or open_session(settings, snapshot),
+        settings.gv100ad_edition,
     )
+    tried: list[tuple[str, str]] = []
     if landing.sealed(GV100AD_GROUP) is None:
-        url = client.edition_url(snapshot)
-        previous = previous_complete(
-            settings.raw_root(destatis.SOURCE), destatis.SOURCE, snapshot.isoformat()
+        landed = [e.name for e in landing.entries() if e.group == GV100AD_GROUP]
+        if not landed:  # else: an interrupted run stored the zip but did not seal it
+            landed = [_fetch_gv100ad(settings, snapshot, landing, client)]
+            tried = list(client.tried)
+        landing.seal(GV100AD_GROUP, landed[:1])
+    drift = drift if drift is not None else DriftLog(destatis.SOURCE)
+    frame = read_gv100ad(landing, drift=drift)
+    ((entry, body),) = landing.group_bodies(GV100AD_GROUP)
+    if not landing.is_complete:
+        member = destatis.extract_member(body)
+        landing.complete(
+            records=frame.height,
+            gebietsstand=str(frame["gebietsstand"].max()),
+            edition=client.edition(snapshot).isoformat(),
+            member=member.name,
+            encoding=member.encoding,
+            tried=[{"url": url, "outcome": outcome} for url, outcome in tried],
+            unknown_fields=drift.frame().to_dicts(),
         )
-        prior = None
-        if previous is not None:
-            prior = next((e for e in previous.entries() if e.url.startswith(url)), None)
-        validators = None
-        if prior is not None:
-            validators = {
+    report = _report(landing, before, frame.height, entry.url.split("?", 1)[0])
+    return replace(report, unknown_fields=tuple(drift.fields()))
+
+
+def _fetch_gv100ad(
+    settings: Settings,
+    snapshot: date,
+    landing: SnapshotLanding,
+    client: destatis.DestatisClient,
+) -> str:
+    """Fetch the edition (conditionally where an earlier snapshot has a body from the same
+    URL) and store it under the file name of the URL that answered."""
+    previous = previous_complete(
+        settings.raw_root(destatis.SOURCE), destatis.SOURCE, snapshot.isoformat()
+    )
+    priors: dict[str, str] = {}  # URL -> name of the entry it answered
+    validators: dict[str, dict[str, str]] = {}
+    if previous is not None:
+        for prior in previous.entries():
+            if prior.group != GV100AD_GROUP:
+                continue
+            url = prior.url.split("?", 1)[0]
+            priors[url] = prior.name
+            validators[url] = {
                 "etag": prior.headers.get("etag", ""),
                 "last-modified": prior.headers.get("last-modified", ""),
             }
-        fetched = client.fetch_edition(snapshot, validators)
-        name = Path(url).name
-        if fetched.not_modified and previous and prior:
-            # 304: the edition did not change; land the confirmed body, say where it came from.
-            landing.store(
-                name,
-                fetched,
-                group=GV100AD_GROUP,
-                body=previous.read(prior.name),
-                not_modified_from=previous.snapshot,
-            )
-        else:
-            landing.store(name, fetched, group=GV100AD_GROUP)
-        landing.seal(GV100AD_GROUP, [name])
-    frame = read_gv100ad(landing)
-    if not landing.is_complete:
-        landing.complete(records=frame.height, gebietsstand=str(frame["gebietsstand"].max()))
-    return _report(landing, before, frame.height, client.edition_url(snapshot))
+    fetched = client.fetch_edition(snapshot, validators)
+    name = destatis.entry_name(fetched.url)
+    prior = priors.get(fetched.url.split("?", 1)[0])
+    if fetched.not_modified and previous is not None and prior is not None:
+        # 304: the edition did not change; land the confirmed body, say where it came from.
+        landing.store(
+            name,
+            fetched,
+            group=GV100AD_GROUP,
+            body=previous.read(prior),
+            not_modified_from=previous.snapshot,
+        )
+    else:
+        landing.store(name, fetched, group=GV100AD_GROUP)
+    return name
 
 
-def read_gv100ad(landing: SnapshotLanding) -> pl.DataFrame:
+def read_gv100ad(landing: SnapshotLanding, *, drift: DriftLog | None = None) -> pl.DataFrame:
     ((entry, body),) = landing.group_bodies(GV100AD_GROUP)
     try:
-        return destatis.parse_zip(body)
+        return destatis.parse_zip(body, url=entry.url, drift=drift)
     except destatis.Gv100adFormatError as exc:
         raise SourceError(destatis.SOURCE, entry.url, str(exc)) from exc
 
@@ -182,7 +222,11 @@ def land_dashboard(
     *,
     session: requests.Session | None = None,
     force: bool = False,
+    drift: DriftLog | None = None,
 ) -> LandingReport:
+    """Land the ARS list and one data query per (ARS, perspective): with the ``export``
+    endpoint one file per query (a 413 pages that query instead), with ``paged`` its pages.
+    Unknown fields of the landed bodies are noted in ``drift``."""
     settings = effective_settings(settings)
     landing = _landing(settings, dashboard.SOURCE, snapshot, force)
     before = len(landing.entries())
@@ -190,9 +234,18 @@ def land_dashboard(
         settings.dashboard_url, settings.http, session or open_session(settings, snapshot)
     )
     size = settings.page_size
+    endpoint = settings.dashboard_endpoint
+    drift = drift if drift is not None else DriftLog(dashboard.SOURCE)
+    queried = list(ars_list)
+    api_only: list[str] = []
+    ars_list_error = None
     if not landing.is_complete:
-        jobs: list[Callable[[], list[str]]] = [
-            lambda: land_paged(
+        # The API's own ARS list first: an ARS of the Land it lists but the
+        # Gemeindeverzeichnis edition does not know (a territorial reform the edition
+        # predates, e.g. Hanau kreisfrei since 2026) is queried too, so its entries are
+        # counted (and quarantined with their own reason) instead of silently missing.
+        try:
+            land_paged(
                 landing,
                 source=dashboard.SOURCE,
                 group=ARS_LIST_GROUP,
@@ -200,30 +253,114 @@ def land_dashboard(
                 page_info=dashboard.page_info,
                 name=lambda p, i: f"ars_p{p}_{i:04d}.json",
             )
+            api_only = _api_only_ars(read_ars_list(landing, drift=drift), settings.land, queried)
+        except (SourceError, dashboard.DashboardFormatError) as exc:
+            # The ARS list is unverified live and only widens the query set: its failure is
+            # recorded, not fatal.
+            ars_list_error = str(exc)[:300]
+        jobs = [
+            _data_job(landing, client, ars, above, size, endpoint)
+            for ars, above in dashboard_queries(settings, [*queried, *api_only])
         ]
-        for ars, above in dashboard_queries(settings, ars_list):
-            jobs.append(_data_job(landing, client, ars, above, size))
         _run_bounded(jobs, settings.http.concurrency)
-    frame = read_dashboard(landing)
+    frame = read_dashboard(landing, drift=drift)
     if not landing.is_complete:
-        landing.complete(rows=frame.height, queries=len(landing.groups()) - 1, page_size=size)
-    return _report(landing, before, frame.height, client.data_url(settings.land_ars))
+        paged_fallback = sorted(g for g, seal in landing.groups().items() if seal.get("fallback"))
+        landing.complete(
+            rows=frame.height,
+            queries=len([g for g in landing.groups() if g.startswith("data/")]),
+            page_size=size,
+            endpoint=endpoint,
+            paged_fallback=paged_fallback,
+            api_only_ars=api_only,
+            ars_list_error=ars_list_error,
+            unknown_fields=drift.frame().to_dicts(),
+        )
+    source_url = (
+        client.export_url(settings.land_ars)
+        if endpoint == "export"
+        else client.data_url(settings.land_ars)
+    )
+    report = _report(landing, before, frame.height, source_url)
+    return replace(report, unknown_fields=tuple(drift.fields()))
+
+
+def _api_only_ars(listed: pl.DataFrame, land: str, queried: list[str]) -> list[str]:
+    """Well-formed ARS of ``land`` in the API's ARS list that are not queried yet."""
+    known = set(queried)
+    found = {
+        ars
+        for ars in listed["ars"].to_list()
+        if ars and len(ars) == 12 and ars.isdigit() and ars.startswith(land) and ars not in known
+    }
+    return sorted(found)
 
 
 def _data_job(
-    landing: SnapshotLanding, client: dashboard.DashboardClient, ars: str, above: bool, size: int
+    landing: SnapshotLanding,
+    client: dashboard.DashboardClient,
+    ars: str,
+    above: bool,
+    size: int,
+    endpoint: str = "paged",
 ) -> Callable[[], list[str]]:
     perspective = "above" if above else "own"
-    return lambda: land_paged(
-        landing,
-        source=dashboard.SOURCE,
-        group=_data_group(ars, above),
-        fetch=lambda i: client.fetch_data_page(
-            ars, i, size, include_above=above, include_below=False
-        ),
-        page_info=dashboard.page_info,
-        name=lambda p, i: f"data_{ars}_{perspective}_p{p}_{i:04d}.json",
-    )
+
+    def paged(note: dict[str, object] | None = None) -> list[str]:
+        return land_paged(
+            landing,
+            source=dashboard.SOURCE,
+            group=_data_group(ars, above),
+            fetch=lambda i: client.fetch_data_page(
+                ars, i, size, include_above=above, include_below=False
+            ),
+            page_info=dashboard.page_info,
+            name=lambda p, i: f"data_{ars}_{perspective}_p{p}_{i:04d}.json",
+            note=note,
+        )
+
+    if endpoint == "paged":
+        return paged
+    return lambda: _land_export(landing, client, ars, above, paged)
+
+
+def _land_export(
+    landing: SnapshotLanding,
+    client: dashboard.DashboardClient,
+    ars: str,
+    above: bool,
+    paged: Callable[[dict[str, object]], list[str]],
+) -> list[str]:
+    """One export answer as a sealed group of one entry ``export_{ars}_{own|above}.csv``
+    (``.json`` when host A answers a JSON page). A 413, or a JSON page that is not the
+    last one, pages the query through the JSON endpoint instead (noted in the seal)."""
+    group = _data_group(ars, above)
+    sealed = landing.sealed(group)
+    if sealed is not None:
+        return list(sealed["entries"])  # type: ignore[arg-type]
+    stem = f"export_{ars}_{'above' if above else 'own'}"
+    name = next((n for n in (f"{stem}.csv", f"{stem}.json") if landing.entry(n)), None)
+    if name is not None:  # resume an interrupted run
+        entry = landing.entry(name)
+        assert entry is not None
+        body, url = landing.read(name), entry.url
+        kind = dashboard.sniff(body, url, entry.headers.get("content-type"))
+    else:
+        try:
+            fetched = client.fetch_export(ars, include_above=above, include_below=False)
+        except dashboard.ExportTooLarge as exc:
+            return paged({"endpoint": "paged", "fallback": f"export: {exc.reason}"[:300]})
+        body, url = fetched.body, fetched.url
+        kind = dashboard.sniff(body, url, fetched.headers.get("content-type"))
+        name = f"{stem}.{kind}"
+        landing.store(name, fetched, group=group, info={"endpoint": "export", "format": kind})
+    if kind == "json":
+        info = dashboard.page_info(body, url)
+        if not info.is_final(0):
+            reason = f"export answered JSON page 0 of {info.total_pages or '?'} ({name})"
+            return paged({"endpoint": "paged", "fallback": reason})
+    landing.seal(group, [name], endpoint="export", format=kind)
+    return [name]
 
 
 def _run_bounded(jobs: list[Callable[[], list[str]]], concurrency: int) -> None:
@@ -242,17 +379,20 @@ def _run_bounded(jobs: list[Callable[[], list[str]]], concurrency: int) -> None:
         raise first
 
 
-def read_dashboard(landing: SnapshotLanding) -> pl.DataFrame:
-    """All landed Dashboard entries with their lineage (query, raw file, record index)."""
+def read_dashboard(landing: SnapshotLanding, *, drift: DriftLog | None = None) -> pl.DataFrame:
+    """All landed Dashboard entries with their lineage (query, raw file, record index within
+    the file); JSON pages and CSV exports alike. Unknown fields are noted in ``drift``."""
     frames = []
     for group in sorted(landing.groups()):
         if not group.startswith("data/"):
             continue
         _, ars, perspective = group.split("/")
         for entry, body in landing.group_bodies(group):
-            frame, _ = dashboard.parse_data_page(body, entry.url)
+            answer = dashboard.parse_data_body(
+                body, entry.url, entry.headers.get("content-type"), drift=drift
+            )
             frames.append(
-                frame.with_columns(
+                answer.frame.with_columns(
                     pl.lit(ars).alias("query_ars"),
                     pl.lit(perspective == "above").alias("include_above"),
                     pl.lit(entry.name).alias("raw_file"),
@@ -274,9 +414,9 @@ LINEAGE = {
 }
 
 
-def read_ars_list(landing: SnapshotLanding) -> pl.DataFrame:
+def read_ars_list(landing: SnapshotLanding, *, drift: DriftLog | None = None) -> pl.DataFrame:
     frames = [
-        dashboard.parse_ars_page(body, entry.url)[0]
+        dashboard.parse_ars_page(body, entry.url, drift=drift)[0]
         for entry, body in landing.group_bodies(ARS_LIST_GROUP)
     ]
     return pl.concat(frames) if frames else pl.DataFrame(schema=dashboard.ARS_SCHEMA)
@@ -298,7 +438,9 @@ def land_pvog(
     *,
     session: requests.Session | None = None,
     force: bool = False,
+    drift: DriftLog | None = None,
 ) -> LandingReport:
+    """Land the CSV export of every ARS in scope; unknown columns are noted in ``drift``."""
     settings = effective_settings(settings)
     landing = _landing(settings, pvog.SOURCE, snapshot, force)
     before = len(landing.entries())
@@ -315,18 +457,22 @@ def land_pvog(
             if landing.entry(name) is None:
                 landing.store(name, client.fetch_csv(ars), group=group)
             landing.seal(group, [name])
-    frame = read_pvog(landing)
+    drift = drift if drift is not None else DriftLog(pvog.SOURCE)
+    frame = read_pvog(landing, drift=drift)
     if not landing.is_complete:
-        landing.complete(rows=frame.height, ars=pvog_ars(settings))
-    return _report(landing, before, frame.height, client.csv_url())
+        landing.complete(
+            rows=frame.height, ars=pvog_ars(settings), unknown_fields=drift.frame().to_dicts()
+        )
+    report = _report(landing, before, frame.height, client.csv_url())
+    return replace(report, unknown_fields=tuple(drift.fields()))
 
 
-def read_pvog(landing: SnapshotLanding) -> pl.DataFrame:
+def read_pvog(landing: SnapshotLanding, *, drift: DriftLog | None = None) -> pl.DataFrame:
     frames = []
     for group in sorted(landing.groups()):
         for entry, body in landing.group_bodies(group):
             try:
-                frame = pvog.parse_csv(body, entry.url)
+                frame = pvog.parse_csv(body, entry.url, drift=drift)
             except pvog.PvogFormatError as exc:
                 raise SourceError(pvog.SOURCE, entry.url, str(exc)) from exc
             frames.append(
@@ -349,12 +495,17 @@ def land_fim(
     *,
     session: requests.Session | None = None,
     force: bool = False,
+    drift: DriftLog | None = None,
 ) -> LandingReport:
+    """Page through ``OZG_FIM_PATH`` with offset/limit; unknown fields are noted in ``drift``."""
     settings = effective_settings(settings)
     landing = _landing(settings, fim.SOURCE, snapshot, force)
     before = len(landing.entries())
     client = fim.FimClient.create(
-        settings.fim_url, settings.http, session or open_session(settings, snapshot)
+        settings.fim_url,
+        settings.http,
+        session or open_session(settings, snapshot),
+        settings.fim_path,
     )
     limit = min(settings.page_size, fim.MAX_LIMIT)
     if not landing.is_complete:
@@ -366,15 +517,28 @@ def land_fim(
             page_info=fim.page_info,
             name=lambda p, i: f"steckbriefe_p{p}_{i:04d}.json",
         )
-    frame = read_fim(landing)
+    drift = drift if drift is not None else DriftLog(fim.SOURCE)
+    frame = read_fim(landing, drift=drift)
     if not landing.is_complete:
-        landing.complete(rows=frame.height, limit=limit)
-    return _report(landing, before, frame.height, client.url())
+        # Items landed against the announced total: an empty page ends paging early.
+        items = sum(
+            fim.page_info(body, entry.url).count for entry, body in landing.group_bodies(FIM_GROUP)
+        )
+        landing.complete(
+            rows=frame.height,
+            limit=limit,
+            path=client.path,
+            items=items,
+            total_count=landing.sealed(FIM_GROUP)["total"],  # type: ignore[index]
+            unknown_fields=drift.frame().to_dicts(),
+        )
+    report = _report(landing, before, frame.height, client.url())
+    return replace(report, unknown_fields=tuple(drift.fields()))
 
 
-def read_fim(landing: SnapshotLanding) -> pl.DataFrame:
+def read_fim(landing: SnapshotLanding, *, drift: DriftLog | None = None) -> pl.DataFrame:
     frames = [
-        fim.parse_page(body, entry.url).with_columns(
+        fim.parse_page(body, entry.url, drift=drift).with_columns(
             pl.lit(entry.name).alias("raw_file"), pl.lit(entry.sha256).alias("raw_sha256")
         )
         for entry, body in landing.group_bodies(FIM_GROUP)

@@ -9,7 +9,7 @@ at most ``MAX_RESTARTS`` times.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sources.http import Fetched, SourceError
@@ -45,12 +45,14 @@ def land_paged(
     fetch: Callable[[int], Fetched],
     page_info: Callable[[bytes, str], PageInfo],
     name: Callable[[int, int], str],
+    note: Mapping[str, object] | None = None,
 ) -> list[str]:
     """Land every page of one query as a sealed group; returns the entry names.
 
     ``fetch(index)`` gets one page; ``page_info(body, url)`` reads its envelope;
-    ``name(pass_no, index)`` names the landed entry. A group sealed in an earlier
-    (interrupted) run is returned as is; pages of an unsealed pass are reused.
+    ``name(pass_no, index)`` names the landed entry; ``note`` is kept in the seal (e.g. why
+    a query was paged). A group sealed in an earlier (interrupted) run is returned as is;
+    pages of an unsealed pass are reused.
     """
     sealed = landing.sealed(group)
     if sealed is not None:
@@ -90,7 +92,14 @@ def land_paged(
                 break
             index += 1
         if not moved:
-            landing.seal(group, names, passes=pass_no + 1, total=first_total, pages=len(names))
+            landing.seal(
+                group,
+                names,
+                passes=pass_no + 1,
+                total=first_total,
+                pages=len(names),
+                **dict(note or {}),
+            )
             return names
     raise SourceError(
         source,

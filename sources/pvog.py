@@ -1,20 +1,36 @@
 """PVOG Suchdienst: ``GET /v5/servicedescriptions/csv?ars=…`` client and parser.
 
-Wire format (``../shared/docs/sources.md`` §2e, observed on a real response): UTF-8
-without BOM, LF, separator ``|``, one header line, one row per Leistung ×
-Onlinedienst. Fields are never quoted, yet inner quotes are doubled (``""``) and
-some fields start with ``""``; a standard CSV reader chokes on them, so quoting is
-disabled and ``""`` is replaced by ``"`` afterwards.
+Wire format (``../shared/docs/sources.md`` §2e; the embedded Bund export is a real
+response): UTF-8 without BOM, LF, separator ``|``, one header line
+``ID-LB|Leikaschlüssel|Name|Name2|Updatedatum|ID-OD|Bezeichnung OD|Links``, one row per
+Leistung × Onlinedienst, 8 fields per line. Fields are never quoted, yet inner quotes
+are doubled (``""``) and some fields start with ``""``; a standard CSV reader chokes on
+them, so quoting is disabled and ``""`` is replaced by ``"`` afterwards.
+
+Contract (``docs/contracts/pvog.md``):
+
+* the request sends ``Accept: text/csv, */*;q=0.1`` (public harvesters send no Accept
+  header and no client id; the export is served either way);
+* the 8 header columns are required (a missing one fails, naming it); an unknown extra
+  column is additive drift: noted in the caller's :class:`~sources.contract.DriftLog`
+  and dropped, the known columns are still read by name;
+* ``Updatedatum`` is a **batch import stamp** (the same ``20.01.2025 00:48`` on all 933
+  rows of the Bund export), *not* the date a Leistung was last edited: never use it as
+  per-Leistung freshness;
+* demo instances carry test records whose ID-LB contains ``TEST``: :func:`is_test_record`
+  recognises them (quarantined downstream); the real Bund export has none.
 """
 
 from __future__ import annotations
 
 import io
+import re
 
 import polars as pl
 import requests
 
 from sources.config import HttpSettings
+from sources.contract import DriftLog
 from sources.http import Fetched, HttpClient
 
 SOURCE = "pvog"
@@ -45,14 +61,26 @@ SCHEMA = pl.Schema(
     }
 )
 DELIMITER = "|"
+ACCEPT = "text/csv, */*;q=0.1"
+# Test/demo records: an ID-LB containing TEST in any case. Real IDs look like
+# ``B100019.LB.100372563`` (all 933 rows of the Bund export; none contains TEST). Only the
+# ID is judged, never the name: "Nutzung der Testplattform BOS-Digitalfunk" is real.
+TEST_ID_REGEX = r"(?i)test"  # usable as is in polars ``str.contains`` and DuckDB regexp
+TEST_ID_PATTERN = re.compile(TEST_ID_REGEX)
+
+
+def is_test_record(id_lb: str | None) -> bool:
+    """Whether an ID-LB marks a test/demo record (``TEST`` anywhere, any case)."""
+    return id_lb is not None and TEST_ID_PATTERN.search(id_lb) is not None
 
 
 class PvogFormatError(ValueError):
     pass
 
 
-def parse_csv(body: bytes, url: str = "") -> pl.DataFrame:
-    """Parse the pipe-delimited export; errors name the line and column."""
+def parse_csv(body: bytes, url: str = "", *, drift: DriftLog | None = None) -> pl.DataFrame:
+    """Parse the pipe-delimited export; errors name the line and column. Unknown extra
+    columns are noted in ``drift`` (when given) and dropped."""
 
     def fail(reason: str) -> PvogFormatError:
         return PvogFormatError(f"{SOURCE}: {reason}" + (f" ({url})" if url else ""))
@@ -71,9 +99,9 @@ def parse_csv(body: bytes, url: str = "") -> pl.DataFrame:
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise fail(f"missing column {missing[0]!r} in header")
-    extra = [c for c in header if c not in COLUMNS]
-    if extra:
-        raise fail(f"unexpected column {extra[0]!r} in header")
+    doubled = [c for c in COLUMNS if header.count(c) > 1]
+    if doubled:
+        raise fail(f"column {doubled[0]!r} appears twice in header")
     for number, line in enumerate(lines[1:], start=2):
         if line.strip() and line.rstrip("\r").count(DELIMITER) != len(header) - 1:
             raise fail(f"line {number}: {line.count(DELIMITER) + 1} fields, expected {len(header)}")
@@ -83,7 +111,15 @@ def parse_csv(body: bytes, url: str = "") -> pl.DataFrame:
         quote_char=None,
         infer_schema=False,
         has_header=True,
-    ).rename(COLUMNS)
+    )
+    # Select by position, so an extra column (whatever its name) cannot disturb the rest.
+    frame = frame.select(
+        pl.col(frame.columns[header.index(wire)]).alias(name) for wire, name in COLUMNS.items()
+    )
+    if drift is not None:
+        for position, column in enumerate(header, start=1):
+            if column not in COLUMNS:
+                drift.note(column, f"header, column {position}", url, count=frame.height)
     frame = frame.with_columns(
         pl.col(c).str.replace_all('""', '"', literal=True).str.strip_chars("\r")
         for c in COLUMNS.values()
@@ -125,7 +161,7 @@ class PvogClient:
         return f"{self.base_url}/v5/servicedescriptions/csv"
 
     def fetch_csv(self, ars: str) -> Fetched:
-        headers = {"Accept": "text/csv"}
+        headers = {"Accept": ACCEPT}
         if self.client_id:
             headers[CLIENT_ID_HEADER] = self.client_id
         return self.http.get(self.csv_url(), params={"ars": ars}, headers=headers, expect="csv")

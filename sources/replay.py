@@ -10,6 +10,7 @@ Dashboard and FIM answers come from the seeded generator.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
@@ -127,20 +128,64 @@ def _int_param(params: dict[str, str], name: str, default: int) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def dashboard_handler(
-    snapshot: date, seed: int
-) -> Callable[[str, dict[str, str], Mapping[str, str]], Answer]:
+# Export dialects of the replay: host B as a realistic German export (";", UTF-8 with BOM,
+# CRLF), host A's file answer as a plain one (",", no BOM, LF). The real dialects are
+# unconfirmed (docs/contracts/dashboard.md); the parser detects them from the body.
+HOST_B_EXPORT = (";", True, "\r\n")  # delimiter, BOM, line end
+HOST_A_EXPORT = (",", False, "\n")
+
+
+def export_csv(
+    records: list[dict[str, object]], *, delimiter: str, bom: bool, line_end: str
+) -> bytes:
+    """Records as a CSV file in the column order of the wire format (``dashboard.FIELDS``):
+    standard quoting, null and empty both as an empty cell."""
+    from sources.dashboard import FIELDS, UTF8_BOM
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=line_end)
+    writer.writerow(FIELDS)
+    for record in records:
+        writer.writerow(["" if record.get(f) is None else str(record[f]) for f in FIELDS])
+    return (UTF8_BOM if bom else b"") + buffer.getvalue().encode("utf-8")
+
+
+def _accepts_file(headers: Mapping[str, str]) -> bool:
+    """Does the Accept header allow ``application/octet-stream``? (No header: anything.)"""
+    accept = headers.get("Accept")
+    if accept is None:
+        return True
+    types = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    return bool(types & {"application/octet-stream", "application/*", "*/*"})
+
+
+def universe_for(seed: int, *, rehearsal: bool = False):  # type: ignore[no-untyped-def]
+    """The sample universe, or its rehearsal variant answering like the real APIs
+    (``sources/sample/rehearsal.py``: municipal Typisierung, Hanau under its new ARS)."""
     from sources.sample.generator import build_universe
+    from sources.sample.rehearsal import RehearsalUniverse
 
     universe = build_universe(seed)
+    return RehearsalUniverse(universe) if rehearsal else universe
+
+
+def dashboard_handler(
+    snapshot: date, seed: int, *, rehearsal: bool = False
+) -> Callable[[str, dict[str, str], Mapping[str, str]], Answer]:
+    """Both hosts: host B's export ``/open-pvog/{ars}/export`` (406 unless the Accept header
+    allows ``application/octet-stream``), host A's file answer ``/v1/data/{ars}?filetype=csv``
+    and the paged JSON of both (``/open-pvog/{ars}``, ``/v1/data/{ars}``, ``/open-ars``,
+    ``/v1/ars``). Every answer carries the same records in the same order."""
+    universe = universe_for(seed, rehearsal=rehearsal)
 
     def handle(path: str, params: dict[str, str], headers: Mapping[str, str]) -> Answer:
         page, size = _int_param(params, "page", 0), _int_param(params, "size", 100)
-        if page is None or size is None or size < 1:
-            return _error(400, "page and size must be non-negative integers")
         if path in ("/v1/ars", "/open-ars"):
+            if page is None or size is None or size < 1:
+                return _error(400, "page and size must be non-negative integers")
             return _json(_spring_page(universe.ars_list(), page, size, path == "/open-ars"))
-        match = re.fullmatch(r"/(?:v1/data|open-pvog)/([^/]+)", path)
+        export = re.fullmatch(r"/open-pvog/([^/]+)/export", path)
+        match = export or re.fullmatch(r"/(?:v1/data|open-pvog)/([^/]+)", path)
         if not match:
             return _error(404, f"no such endpoint {path}")
         ars = match.group(1)
@@ -148,14 +193,30 @@ def dashboard_handler(
             return _error(400, "ars must match ^\\d{12}$")
         flags = {}
         for name in ("includeAbove", "includeBelow"):
-            value = params.get(name, "true")
+            value = params.get(name) or "true"  # absent or empty: the default
             if value not in ("true", "false"):
                 return _error(400, f"{name} must be 'true' or 'false'")
             flags[name] = value == "true"
+        file_answer = export is not None or (path.startswith("/v1/data/") and "filetype" in params)
+        if not file_answer and (page is None or size is None or size < 1):
+            return _error(400, "page and size must be non-negative integers")
+        if file_answer and params.get("filetype", "csv") != "csv":
+            return _error(400, f"filetype {params['filetype']!r} is not served here (csv only)")
+        if file_answer and not _accepts_file(headers):
+            return 406, {}, b""  # Spring: no representation for the Accept header sent
         records = universe.dashboard_records(
             snapshot, ars, include_above=flags["includeAbove"], include_below=flags["includeBelow"]
         )
-        return _json(_spring_page(records, page, size, path.startswith("/open-pvog")))
+        if not file_answer:
+            return _json(_spring_page(records, page or 0, size or 1, path.startswith("/open-pvog")))
+        delimiter, bom, line_end = HOST_B_EXPORT if export else HOST_A_EXPORT
+        body = export_csv(records, delimiter=delimiter, bom=bom, line_end=line_end)
+        disposition = f'attachment; filename="export_{ars}.csv"'
+        return (
+            200,
+            {"Content-Type": "application/octet-stream", "Content-Disposition": disposition},
+            body,
+        )
 
     return handle
 
@@ -172,27 +233,21 @@ def pvog_handler() -> Callable[[str, dict[str, str], Mapping[str, str]], Answer]
     return handle
 
 
-def fim_handler(seed: int) -> Callable[[str, dict[str, str], Mapping[str, str]], Answer]:
-    from sources.sample.generator import build_universe
-
-    items = build_universe(seed).fim_items()
+def fim_handler(
+    seed: int, *, rehearsal: bool = False
+) -> Callable[[str, dict[str, str], Mapping[str, str]], Answer]:
+    # The evidenced live shape (docs/contracts/fim.md): envelope ``items`` + ``total_count``
+    # only; items with a string ``leistungsschluessel``, one ``ozg`` object and
+    # ``leistung_stammtexte`` pairs. v0 is still served, v1 answers the same.
+    items = universe_for(seed, rehearsal=rehearsal).fim_items(shape="steckbrief")
 
     def handle(path: str, params: dict[str, str], headers: Mapping[str, str]) -> Answer:
-        if path != "/api/v0/leistung-steckbriefe":
+        if path not in ("/api/v0/leistung-steckbriefe", "/api/v1/leistung-steckbriefe"):
             return _error(404, f"no such endpoint {path}")
         offset, limit = _int_param(params, "offset", 0), _int_param(params, "limit", 200)
         if offset is None or limit is None or not 1 <= limit <= 200:
             return 422, {"Content-Type": "application/json"}, b'{"detail":"invalid offset/limit"}'
-        chunk = items[offset : offset + limit]
-        return _json(
-            {
-                "items": chunk,
-                "offset": offset,
-                "limit": limit,
-                "count": len(chunk),
-                "total_count": len(items),
-            }
-        )
+        return _json({"items": items[offset : offset + limit], "total_count": len(items)})
 
     return handle
 
@@ -210,8 +265,17 @@ def gv100ad_zip() -> bytes:
 
 
 def destatis_handler() -> Callable[[str, dict[str, str], Mapping[str, str]], Answer]:
+    """The embedded zip under the evidenced annual names only: ``GV100AD3112YYYY.zip`` for
+    2018–2024, ``GV100AD_3112YYYY.zip`` from 2025; anything else is Destatis' HTML 404."""
+
     def handle(path: str, params: dict[str, str], headers: Mapping[str, str]) -> Answer:
-        if not re.search(r"/GV100AD[^/]*\.zip$", path):
+        match = re.search(r"/GV100ADJ/GV100AD(_?)3112(\d{4})\.zip$", path)
+        year = int(match.group(2)) if match else 0
+        evidenced = match is not None and (
+            (match.group(1) == "" and 2018 <= year <= 2024)
+            or (match.group(1) == "_" and year >= 2025)
+        )
+        if not evidenced:
             return (
                 404,
                 {"Content-Type": "text/html"},

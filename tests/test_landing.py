@@ -191,7 +191,7 @@ def test_manifest_records_provenance(local_server: LocalServer, tmp_path: Path) 
     assert manifest["mode"] == "live"
     assert manifest["sample"] is False
     assert manifest["entry_count"] == 1
-    assert manifest["summary"] == {"rows": 933, "ars": [BUND_ARS]}
+    assert manifest["summary"] == {"rows": 933, "ars": [BUND_ARS], "unknown_fields": []}
     assert manifest["groups"] == {f"csv/{BUND_ARS}": {"entries": [PVOG_NAME]}}
     (entry,) = manifest["entries"]
     assert entry["name"] == PVOG_NAME

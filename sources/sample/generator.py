@@ -611,6 +611,25 @@ def _describe_defect(t: int, entry: int, kind: str, repairable: bool, model: _Mo
     return _Defect(t, entry, kind, repairable, field_, value, emitted_key, description)
 
 
+def _steckbrief(item: dict[str, object]) -> dict[str, object]:
+    """A ``LeistungStammtextOut`` sample item in the live Leistungssteckbrief shape."""
+    keys = item["leistungsschluessel"]
+    (ozg,) = item["ozg"]  # type: ignore[misc]
+    return {
+        "leistungsschluessel": keys[0] if len(keys) == 1 else keys,  # type: ignore[index,arg-type]
+        "title": item["title"],
+        "leistungsbezeichnung": item["leistungsbezeichnung"],
+        "leistungsbezeichnung_2": item["leistungsbezeichnung_2"],
+        "freigabe_status": item["freigabe_status"],
+        "geaendert_datum_zeit": item["geaendert_datum_zeit"],
+        "rechtsgrundlagen": item["rechtsgrundlagen"],
+        "leistung_stammtexte": [[item["redaktion_id"], item["leistung_id"]]],
+        "ozg": {k: v for k, v in ozg.items() if k != "leistungsschluessel"},
+        "typisierung": item["typisierung"],
+        "leistungsadressat": item["leistungsadressat"],
+    }
+
+
 @dataclass(frozen=True)
 class SampleUniverse:
     """The synthetic sample for one seed; see the module docstring for the model."""
@@ -650,8 +669,17 @@ class SampleUniverse:
         records = [dict(r) for a in dict.fromkeys(wanted) for r in by_ars.get(a, ())]
         return sorted(records, key=_sort_key)
 
-    def fim_items(self) -> list[dict[str, object]]:
-        """FIM Portal ``LeistungStammtextOut`` items for the catalogue, sorted by LeiKa key."""
+    def fim_items(self, shape: str = "stammtext") -> list[dict[str, object]]:
+        """FIM Portal items for the catalogue, sorted by LeiKa key.
+
+        ``shape="stammtext"``: the spec's ``LeistungStammtextOut`` (list ``leistungsschluessel``,
+        list of ``OzgOut``). ``shape="steckbrief"``: what ``/api/v0/leistung-steckbriefe``
+        really answers (``docs/contracts/fim.md``): ``leistungsschluessel`` a string,
+        ``ozg`` one object, ``leistung_stammtexte`` ``[redaktion_id, leistung_id]`` pairs —
+        plus ``typisierung`` and ``leistungsadressat``, which the catalogue needs. Both
+        shapes carry the same content (keys, names, OZG mapping, Typisierung, dates)."""
+        if shape not in ("stammtext", "steckbrief"):
+            raise ValueError(f"shape must be 'stammtext' or 'steckbrief', not {shape!r}")
         rng = _rng(self.seed, "fim")
         items: list[dict[str, object]] = []
         for service in self._model.services:
@@ -694,7 +722,7 @@ class SampleUniverse:
                     "fts_match": None,
                 }
             )
-        return items
+        return items if shape == "stammtext" else [_steckbrief(item) for item in items]
 
     def ground_truth(self) -> pl.DataFrame:
         """Latent adoption and observed first online snapshot per (Kommune, service)."""

@@ -7,6 +7,8 @@ Lets ``ozg run --mode live`` be exercised end to end without the internet::
     OZG_FIM_URL=http://127.0.0.1:8765/fim OZG_DESTATIS_URL=http://127.0.0.1:8765/destatis \\
     OZG_PVOG_ARS=000000000000 ozg run --mode live --snapshot 2026-11-01
 
+``…/dashboard`` is the Dashboard's host A (``v1/data/{ars}``, file answer with
+``filetype=csv``); ``…/dashboard/public/v1/dash`` is host B (``open-pvog/{ars}/export``).
 The data are the synthetic sample (plus the real GV100AD and PVOG Bund files), so
 whatever a live run ingests from here is still sample data.
 """
@@ -23,15 +25,23 @@ from sources import replay
 from sources.sample.generator import DEFAULT_SEED, SAMPLE_SNAPSHOTS
 
 PREFIXES = ("/dashboard", "/pvog", "/fim", "/destatis")
+HOST_B_PATH = "/public/v1/dash"
 
 
 def make_server(
-    snapshot: date, *, seed: int = DEFAULT_SEED, host: str = "127.0.0.1", port: int = 0
+    snapshot: date,
+    *,
+    seed: int = DEFAULT_SEED,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    rehearsal: bool = False,
 ) -> ThreadingHTTPServer:
+    """``rehearsal``: answer like the real APIs are observed to (municipal Leistungen
+    typed 2/3 and 4, Hanau under its new ARS; ``sources/sample/rehearsal.py``)."""
     handlers = {
-        "/dashboard": replay.dashboard_handler(snapshot, seed),
+        "/dashboard": replay.dashboard_handler(snapshot, seed, rehearsal=rehearsal),
         "/pvog": replay.pvog_handler(),
-        "/fim": replay.fim_handler(seed),
+        "/fim": replay.fim_handler(seed, rehearsal=rehearsal),
         "/destatis": replay.destatis_handler(),
     }
 
@@ -50,9 +60,10 @@ def make_server(
                 status, headers, body = 404, {"Content-Type": "text/plain"}, b"unknown API prefix"
             else:
                 params = dict(parse_qsl(parts.query, keep_blank_values=True))
-                status, headers, body = handlers[prefix](
-                    parts.path[len(prefix) :], params, self.headers
-                )
+                path = parts.path[len(prefix) :]
+                if prefix == "/dashboard" and path.startswith(HOST_B_PATH + "/"):
+                    path = path[len(HOST_B_PATH) :]  # …/dashboard/public/v1/dash = host B
+                status, headers, body = handlers[prefix](path, params, self.headers)
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -79,9 +90,18 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--snapshot", type=date.fromisoformat, default=SAMPLE_SNAPSHOTS[-1])
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--rehearsal",
+        action="store_true",
+        help="answer like the real APIs: municipal Typisierung 2/3 and 4, Hanau kreisfrei",
+    )
     args = parser.parse_args()
-    server = make_server(args.snapshot, seed=args.seed, port=args.port)
-    print(f"serving the sample as of {args.snapshot} on http://127.0.0.1:{args.port} {PREFIXES}")
+    server = make_server(args.snapshot, seed=args.seed, port=args.port, rehearsal=args.rehearsal)
+    variant = " (rehearsal: real-API shapes)" if args.rehearsal else ""
+    print(
+        f"serving the sample as of {args.snapshot}{variant} on "
+        f"http://127.0.0.1:{args.port} {PREFIXES}"
+    )
     server.serve_forever()
 
 
