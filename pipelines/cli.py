@@ -1,6 +1,7 @@
 """``ozg``: run the whole asset graph through Dagster and print what happened.
 
-    ozg run [--mode sample|live] [--land 06|05,06|all] [--snapshot YYYY-MM-DD] [--force-refetch]
+    ozg run [--mode sample|live] [--land 06|05,06|all] [--snapshot YYYY-MM-DD]
+            [--gv100ad-edition YYYY-MM-DD] [--force-refetch]
     ozg report [--ars ARS ...] [--snapshot YYYY-MM-DD]
 
 Sample mode (the default) runs every sample snapshot offline (Hessen only); live mode
@@ -58,6 +59,13 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=None,
         type=date.fromisoformat,
         help="snapshot date YYYY-MM-DD, first day of a month",
+    )
+    run.add_argument(
+        "--gv100ad-edition",
+        default=None,
+        type=date.fromisoformat,
+        help="Gemeindeverzeichnis edition (Gebietsstand) YYYY-MM-DD to match against "
+        "(default: $OZG_GV100AD_EDITION or 31.12. of the year before the snapshot)",
     )
     run.add_argument(
         "--force-refetch",
@@ -188,13 +196,17 @@ def run_pipeline(
             if not result.success:
                 raise RunFailed(f"Land {land} snapshot {snapshot}: {_failure_reason(result)}")
             outcome = SnapshotOutcome(land, snapshot.isoformat(), time.monotonic() - started)
+            notices: list[str] = []
             for event in result.get_asset_materialization_events():
                 materialization = event.event_specific_data.materialization
                 rows = materialization.metadata.get("rows")
                 if rows is not None:
                     outcome.rows[materialization.asset_key.to_user_string()] = int(rows.value)
+                notices += _partition_notices(materialization.metadata)
             outcomes.append(outcome)
             echo(_format_outcome(outcome))
+            for notice in dict.fromkeys(notices):
+                echo(f"    Hinweis: {notice}")
         started = time.monotonic()
         log_path = settings.data_dir / "logs" / f"dbt-{time.strftime('%Y%m%dT%H%M%S')}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -212,6 +224,10 @@ def run_pipeline(
             )
         if not result.success:
             raise RunFailed(f"dbt marts: {_failure_reason(result)} (log: {log_path})")
+        for event in result.get_asset_materialization_events():
+            notice = event.event_specific_data.materialization.metadata.get("empty_reason")
+            if notice is not None and notice.value:
+                echo(f"  Hinweis: {notice.value}")
         failed_checks = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
         echo(
             f"  dbt build     {time.monotonic() - started:5.1f}s  "
@@ -224,6 +240,27 @@ def run_pipeline(
             )
         )
     return outcomes
+
+
+def _partition_notices(metadata: dict) -> list[str]:  # type: ignore[type-arg]
+    """What an operator must act on although the partition was promoted: ARS the
+    Gemeindeverzeichnis edition does not know, and fields beyond the source contracts."""
+    notices = []
+    unknown_ars = metadata.get("ars_not_in_gebietsstand")
+    if unknown_ars is not None and unknown_ars.value:
+        listed = ", ".join(f"{ars} ({n} Einträge)" for ars, n in unknown_ars.value.items())
+        notices.append(
+            f"ARS nicht im Gemeindeverzeichnis (Gebietsstand): {listed} – in Quarantäne "
+            "(ars_not_in_gebietsstand); Abhilfe: neuere Ausgabe wählen (OZG_GV100AD_EDITION)"
+        )
+    fields = metadata.get("unknown_fields")
+    if fields is not None and fields.value:
+        listed = ", ".join(f"{f['source']}: {f['field']}" for f in fields.value[:5])
+        more = f" und {len(fields.value) - 5} weitere" if len(fields.value) > 5 else ""
+        notices.append(
+            f"unbekannte Felder (in der Rohablage erhalten, nicht ausgewertet): {listed}{more}"
+        )
+    return notices
 
 
 def _format_outcome(outcome: SnapshotOutcome) -> str:
@@ -248,6 +285,8 @@ def _report(args: argparse.Namespace) -> int:
         + (" · Beispieldaten – synthetisch, keine amtlichen Zahlen" if result.sample else "")
         + f" · {time.monotonic() - started:.1f}s"
     )
+    if result.empty_reason:
+        print(f"  Hinweis: {result.empty_reason}")
     for path in result.files():
         print(f"  {path.resolve()}")
     return 0
@@ -263,6 +302,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             overrides["mode"] = args.mode
         if args.land:
             overrides["lands"] = args.land
+        if args.gv100ad_edition:
+            # Read from the environment by every asset (the Dagster resource re-reads it).
+            os.environ["OZG_GV100AD_EDITION"] = args.gv100ad_edition.isoformat()
         settings = Settings.from_env(**overrides)
         snapshots = _snapshots(settings, args.snapshot)
         home = _prepare_dagster_home(settings)

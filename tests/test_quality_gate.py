@@ -121,7 +121,7 @@ def test_quarantine_accounts_for_every_unrepairable_defect(built: Built) -> None
     records = [json.loads(r) for r in quarantine["record"]]
     expected_reason = {
         "leika_key_malformed": "leika_invalid",
-        "ars_unknown": "ars_unknown",
+        "ars_unknown": "ars_not_in_gebietsstand",
         "online_status_unknown": "enum_invalid",
     }
     explained: set[int] = set()

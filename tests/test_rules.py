@@ -204,7 +204,7 @@ CASES: list[tuple[dict[str, Any], str | None]] = [
     ({"leika_key": "9990000000000"}, "leika_invalid"),  # 5: 13 digits
     ({"leika_key": "999000O0000000"}, "leika_invalid"),  # 6: letter O
     ({"ars": "0643600050"}, "ars_invalid"),  # 7: 10 digits
-    ({"ars": "069990000000"}, "ars_unknown"),  # 8: not in the Gemeindeverzeichnis
+    ({"ars": "069990000000"}, "ars_not_in_gebietsstand"),  # 8: not in the edition
     ({"online_status": "unbekannt"}, "enum_invalid"),  # 9
     ({"aktiv": "vielleicht"}, "enum_invalid"),  # 10
     ({"art_flaechendeckung": "teilweise flächendeckend"}, "enum_invalid"),  # 11
@@ -300,7 +300,7 @@ def test_verfuegbarkeit_reason_codes(
     assert {i: row["reason_code"] for i, row in quarantined.items()} == expected
     assert result.reasons() == {
         "ars_invalid": 1,
-        "ars_unknown": 1,
+        "ars_not_in_gebietsstand": 1,
         "date_invalid": 1,
         "duplicate": 2,
         "enum_invalid": 3,
@@ -439,6 +439,14 @@ def test_normalize_onlinedienste() -> None:
             {"id_lb": "   "},  # line 5: blank is as empty as missing
             {"id_lb": "B100019.LB.3", "leika_key": "9990000000"},  # line 6
             {"name": "Reisepass (zweite Zeile)"},  # line 7: same grain as line 2
+            {"id_lb": "L100042.LB.TEST4711", "leika_key": "99900000000300"},  # line 8
+            {"id_lb": "L100042.LB.test-2", "leika_key": "99900000000400"},  # line 9
+            # line 10: "Test" in the name of a real Leistung is no test record.
+            {
+                "id_lb": "B100019.LB.4",
+                "name": "Nutzung der Testplattform",
+                "leika_key": "99900000000500",
+            },
         ]
     )
     result = normalize.normalize_onlinedienste(rows, SNAPSHOT, sample=True)
@@ -452,7 +460,14 @@ def test_normalize_onlinedienste() -> None:
         f"{PVOG_FILE} line 5": "missing_key",
         f"{PVOG_FILE} line 6": "leika_invalid",
         f"{PVOG_FILE} line 7": "duplicate",
+        f"{PVOG_FILE} line 8": "test_record",
+        f"{PVOG_FILE} line 9": "test_record",
     }
+    test_record = result.quarantine.filter(pl.col("reason_code") == "test_record").row(
+        0, named=True
+    )
+    assert "L100042.LB.TEST4711" in test_record["message"]
+    assert "B100019.LB.4" in result.table["id_lb"].to_list()
     invalid = result.quarantine.filter(pl.col("reason_code") == "leika_invalid").row(0, named=True)
     assert "9990000000" in invalid["message"]
     assert json.loads(invalid["record"])["id_lb"] == "B100019.LB.3"

@@ -76,6 +76,11 @@ def _gate_events(table: str, result: GateResult, mode: str, land: str) -> Iterat
                 "rows": dg.MetadataValue.int(result.rows),
                 "quarantined": dg.MetadataValue.int(result.quarantined),
                 "quarantine_reasons": dg.MetadataValue.json(result.reasons),
+                # Additive drift: fields beyond the source contract, recorded, not fatal.
+                "unknown_fields": dg.MetadataValue.json(result.extra.get("unknown_fields", [])),
+                "ars_not_in_gebietsstand": dg.MetadataValue.json(
+                    result.extra.get("ars_not_in_gebietsstand", {})
+                ),
                 "previous_rows": result.extra.get("previous_rows"),
                 "path": dg.MetadataValue.path(result.path),
                 "warnings": dg.MetadataValue.int(len(validation.warnings)),

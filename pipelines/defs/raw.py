@@ -38,6 +38,13 @@ def _result(report: ingest.LandingReport, land: str) -> dg.MaterializeResult:
             "resumed": report.resumed,
             "source_url": dg.MetadataValue.url(report.source_url),
             "landing_dir": dg.MetadataValue.path(str(report.directory)),
+            # Additive drift: fields beyond the source contract, kept in the raw landing.
+            "unknown_fields": dg.MetadataValue.json(
+                [
+                    {"source": f.source, "field": f.field, "records": f.records}
+                    for f in report.unknown_fields
+                ]
+            ),
         }
     )
 

@@ -31,6 +31,8 @@ def published_reports(ozg: OzgSettings) -> dg.MaterializeResult:
             "index": dg.MetadataValue.path(str(result.index)),
             "steckbriefe": len(result.steckbriefe),
             "workbook": dg.MetadataValue.path(str(result.workbook)),
+            # Why the pages carry no figures, when the Kommune marts were empty.
+            "empty_reason": result.empty_reason or "",
         }
     )
 

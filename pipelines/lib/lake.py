@@ -3,6 +3,8 @@
     data/normalized/<table>/land=<LL>/snapshot=<date>/data.parquet     promoted (read by dbt)
     data/normalized/_staging/<table>/land=<LL>/snapshot=<date>/data.parquet
     data/quarantine/<table>/land=<LL>/snapshot=<date>/data.parquet    rows rejected by the rules
+    data/quality/unknown_fields/<table>/land=<LL>/snapshot=<date>/data.parquet
+                                                         fields beyond the source contracts
 
 A partition is written to staging, validated, and only then promoted by an atomic
 rename of the file onto the promoted path, so readers see the old or the new
@@ -47,6 +49,10 @@ class Lake:
 
     def quarantine(self, table: str, snapshot: date) -> Path:
         return self.data_dir / "quarantine" / table / self._key(snapshot)
+
+    def unknown_fields(self, table: str, snapshot: date) -> Path:
+        """Fields the sources delivered beyond their contracts, per promoted partition."""
+        return self.quality_dir() / "unknown_fields" / table / self._key(snapshot)
 
     def quality_dir(self) -> Path:
         return self.data_dir / "quality"
@@ -101,6 +107,20 @@ class Lake:
         target = self.quarantine(table, snapshot)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self.quarantine_staging(table, snapshot), target)
+        return target
+
+    def unknown_fields_staging(self, table: str, snapshot: date) -> Path:
+        return self.staging(table, snapshot).with_name("unknown_fields.parquet")
+
+    def stage_unknown_fields(self, table: str, snapshot: date, frame: pl.DataFrame) -> Path:
+        path = self.unknown_fields_staging(table, snapshot)
+        write_parquet_atomically(frame, path)
+        return path
+
+    def promote_unknown_fields(self, table: str, snapshot: date) -> Path:
+        target = self.unknown_fields(table, snapshot)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.unknown_fields_staging(table, snapshot), target)
         return target
 
 

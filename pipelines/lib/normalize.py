@@ -9,14 +9,14 @@ raw file and record. The rules are documented in ``pipelines/lib/rules.py``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
 from pipelines.lib import rules
-from sources import dashboard
+from sources import contract, dashboard, pvog
 
 REFERENCE_DIR = Path(__file__).parent / "reference"
 
@@ -135,10 +135,38 @@ SCHEMAS = {
 }
 
 
+UNKNOWN_FIELDS_SCHEMA = pl.Schema(
+    {
+        "table": pl.String,
+        "snapshot": pl.Date,
+        **contract.UNKNOWN_FIELDS_SCHEMA,
+        "sample": pl.Boolean,
+    }
+)
+
+
 @dataclass(frozen=True)
 class Normalized:
     table: pl.DataFrame
     quarantine: pl.DataFrame
+    # Fields the sources delivered that their contracts do not declare (additive drift):
+    # recorded with the partition, never a reason to reject it.
+    unknown_fields: pl.DataFrame = field(default_factory=UNKNOWN_FIELDS_SCHEMA.to_frame)
+
+    def with_unknown_fields(
+        self, table: str, snapshot: date, logs: list[contract.DriftLog], *, sample: bool
+    ) -> Normalized:
+        frames = [log.frame() for log in logs]
+        found = pl.concat(frames) if frames else contract.UNKNOWN_FIELDS_SCHEMA.to_frame()
+        return replace(
+            self,
+            unknown_fields=found.select(
+                pl.lit(table).alias("table"),
+                pl.lit(snapshot).alias("snapshot"),
+                *contract.UNKNOWN_FIELDS_SCHEMA.names(),
+                pl.lit(sample).alias("sample"),
+            ).cast(dict(UNKNOWN_FIELDS_SCHEMA)),
+        )
 
     def reasons(self) -> dict[str, int]:
         if self.quarantine.is_empty():
@@ -335,6 +363,7 @@ def normalize_verfuegbarkeit(
 ) -> Normalized:
     """Dashboard entries (with lineage from ``sources.ingest.read_dashboard``)."""
     known_ars = gebiete.select("ars").unique()
+    gebietsstand = _gebietsstand(gebiete)
     ars_fixed = rules.repair_ars(pl.col("ars"))
     leika = pl.col("leika_key").str.strip_chars()
     status = rules.map_enum(pl.col("online_status"), rules.ONLINE_STATUS)
@@ -370,8 +399,13 @@ def normalize_verfuegbarkeit(
         ),
         (
             (pl.col("_ars") != rules.BUND_ARS) & pl.col("_known").is_null(),
-            "ars_unknown",
-            pl.format("ars {} is not in the Gemeindeverzeichnis of the snapshot", pl.col("_ars")),
+            rules.ARS_NOT_IN_GEBIETSSTAND,
+            pl.format(
+                "ars {} is well-formed but not in the Gemeindeverzeichnis of Gebietsstand {}; "
+                "a newer edition may know it (OZG_GV100AD_EDITION)",
+                pl.col("_ars"),
+                pl.lit(gebietsstand),
+            ),
         ),
         (
             pl.col("_status").is_null(),
@@ -463,6 +497,13 @@ def normalize_verfuegbarkeit(
     )
 
 
+def _gebietsstand(gebiete: pl.DataFrame) -> str:
+    """The edition's Gebietsstand as text, for messages ("unbekannt" without rows)."""
+    if "gebietsstand" not in gebiete.columns or gebiete.is_empty():
+        return "unbekannt"
+    return str(gebiete["gebietsstand"].max())
+
+
 def _dashboard_ref() -> pl.Expr:
     return pl.format("{} record {}", pl.col("raw_file"), pl.col("record_index"))
 
@@ -476,6 +517,13 @@ def normalize_onlinedienste(rows: pl.DataFrame, snapshot: date, *, sample: bool)
         [
             # Judged after cleaning: a blank ID-LB would otherwise reach the table as null.
             (rules.clean_text(pl.col("id_lb")).is_null(), "missing_key", pl.lit("ID-LB is empty")),
+            (
+                pl.col("id_lb").str.contains(pvog.TEST_ID_REGEX),
+                rules.TEST_RECORD,
+                pl.format(
+                    "ID-LB {} marks a test record (TEST), not a real Leistung", pl.col("id_lb")
+                ),
+            ),
             (
                 pl.col("_leika").is_null()
                 | pl.col("_leika").str.contains(rules.LEIKA_PATTERN).not_(),

@@ -9,8 +9,12 @@ Reason codes:
   is 01–09 gets its lost leading zero back, and so does a 1-digit Land code 1–9; a
   2-digit Land code or a 5-digit Kreis key is padded with zeros (all unambiguous);
   anything else is rejected.
-- ``ars_unknown``: the ARS must exist in the Gemeindeverzeichnis of the snapshot (or be
-  the Bund ARS).
+- ``ars_not_in_gebietsstand``: a well-formed ARS must exist in the Gemeindeverzeichnis
+  edition the run matches against (or be the Bund ARS). Territorial reforms make this a
+  matter of the edition, not of bad data (Hanau is kreisfrei with ARS ``064150000000``
+  since 2026-01-01, the edition of 30.11.2025 does not know it), so these rows have their
+  own code, are counted apart in ``mart_datenqualitaet`` and named in the run summary with
+  the remedy: a newer edition (``OZG_GV100AD_EDITION``).
 - ``leika_invalid``: a LeiKa key must match ``^99\\d{12}$`` after trimming; it is never
   padded (which digit was lost is ambiguous).
 - ``enum_invalid``: enum values are trimmed, NFC-normalised, case-folded and mapped to
@@ -21,6 +25,8 @@ Reason codes:
   availability, a row with ``online_status = ok`` beats one without, then the first
   received by raw file and record index); the others are quarantined.
 - ``missing_key``: a key column is empty.
+- ``test_record``: a PVOG row whose ID-LB marks a test record (``TEST``, any case; demo
+  instances carry them): kept out of every metric, with its own reason.
 
 Text (names, URLs) is NFC-normalised and whitespace-collapsed; this is a repair, not
 a rejection.
@@ -33,6 +39,8 @@ import unicodedata
 import polars as pl
 
 BUND_ARS = "000000000000"
+ARS_NOT_IN_GEBIETSSTAND = "ars_not_in_gebietsstand"
+TEST_RECORD = "test_record"
 LEIKA_PATTERN = r"^99\d{12}$"
 
 ONLINE_STATUS = {"ok": "ok", "nicht ok": "nicht ok", "nicht_ok": "nicht ok", "nichtok": "nicht ok"}

@@ -20,6 +20,7 @@ from pipelines.lib.lake import Lake
 from pipelines.lib.quality_report import write_quality_report
 from sources import ingest
 from sources.config import BUND_ARS, Settings
+from sources.contract import DriftLog
 from sources.landing import SnapshotLanding
 
 TABLES = ("gebiete", "leistungen", "verfuegbarkeit", "onlinedienste")
@@ -53,11 +54,12 @@ def _finish(lake: Lake, result: GateResult) -> GateResult:
 def build_gebiete(settings: Settings, snapshot: date) -> GateResult:
     lake = Lake(settings.data_dir, settings.land)
     landing = _raw(settings, "destatis_gv100ad", snapshot)
-    raw = ingest.read_gv100ad(landing)
+    drift = DriftLog("destatis_gv100ad")
+    raw = ingest.read_gv100ad(landing, drift=drift)
     (entry,) = landing.entries()
     result = normalize.normalize_gebiete(
         raw, snapshot, raw_file=entry.name, raw_sha256=entry.sha256, sample=_sample(settings)
-    )
+    ).with_unknown_fields("gebiete", snapshot, [drift], sample=_sample(settings))
     scope = raw.filter((pl.col("land") == settings.land) & pl.col("satzart").is_in(["40", "60"]))
     parameters = {
         "required_ars": sorted(set(scope["ars"].to_list())),
@@ -70,13 +72,16 @@ def build_gebiete(settings: Settings, snapshot: date) -> GateResult:
 
 def build_leistungen(settings: Settings, snapshot: date) -> GateResult:
     lake = Lake(settings.data_dir, settings.land)
+    # Each source's unknown fields are recorded with the one table built from it alone
+    # (FIM here, the Dashboard with verfuegbarkeit, PVOG with onlinedienste).
+    drift = DriftLog("fim")
     result = normalize.normalize_leistungen(
-        ingest.read_fim(_raw(settings, "fim", snapshot)),
+        ingest.read_fim(_raw(settings, "fim", snapshot), drift=drift),
         ingest.read_dashboard(_raw(settings, "dashboard", snapshot)),
         ingest.read_pvog(_raw(settings, "pvog", snapshot)),
         snapshot,
         sample=_sample(settings),
-    )
+    ).with_unknown_fields("leistungen", snapshot, [drift], sample=_sample(settings))
     return _finish(lake, run_gate(lake, "leistungen", snapshot, result, {}, land=settings.land))
 
 
@@ -84,30 +89,50 @@ def build_verfuegbarkeit(settings: Settings, snapshot: date) -> GateResult:
     lake = Lake(settings.data_dir, settings.land)
     gebiete = lake.read("gebiete", snapshot)
     leistungen = lake.read("leistungen", snapshot)
-    entries = ingest.read_dashboard(_raw(settings, "dashboard", snapshot))
+    drift = DriftLog("dashboard")
+    landing = _raw(settings, "dashboard", snapshot)
+    entries = ingest.read_dashboard(landing, drift=drift)
     result = normalize.normalize_verfuegbarkeit(
         entries, snapshot, gebiete, sample=_sample(settings)
-    )
+    ).with_unknown_fields("verfuegbarkeit", snapshot, [drift], sample=_sample(settings))
     in_scope = gebiete.filter(
         (pl.col("land") == settings.land)
         & pl.col("ebene").is_in(["Kreis", "Gemeinde"])
         & (pl.col("bevoelkerung") > 0)  # uninhabited gemeindefreie Gebiete have no entries
     )
+    # A query the API answered with no entries at all (a small Gemeinde without own
+    # services, an ARS retired by a territorial reform) was pulled completely; a query
+    # whose entries were all rejected was not, and blocks the gate.
+    answered_empty = _answered_empty(landing, entries)
     parameters = {
         "known_ars": sorted({BUND_ARS, *gebiete["ars"].to_list()}),
         "known_leika": leistungen["leika_key"].to_list(),
-        "required_query_ars": sorted(set(in_scope["ars"].to_list())),
+        "required_query_ars": sorted(set(in_scope["ars"].to_list()) - answered_empty),
     }
     return _finish(
         lake, run_gate(lake, "verfuegbarkeit", snapshot, result, parameters, land=settings.land)
     )
 
 
+def _answered_empty(landing: SnapshotLanding, entries: pl.DataFrame) -> set[str]:
+    """Own-entry queries that were landed (sealed) but carried no record."""
+    queried = {
+        group.split("/")[1]
+        for group in landing.groups()
+        if group.startswith("data/") and group.endswith("/own")
+    }
+    answered = set(entries.filter(~pl.col("include_above"))["query_ars"].unique().to_list())
+    return queried - answered
+
+
 def build_onlinedienste(settings: Settings, snapshot: date) -> GateResult:
     lake = Lake(settings.data_dir, settings.land)
     leistungen = lake.read("leistungen", snapshot)
-    rows = ingest.read_pvog(_raw(settings, "pvog", snapshot))
-    result = normalize.normalize_onlinedienste(rows, snapshot, sample=_sample(settings))
+    drift = DriftLog("pvog")
+    rows = ingest.read_pvog(_raw(settings, "pvog", snapshot), drift=drift)
+    result = normalize.normalize_onlinedienste(
+        rows, snapshot, sample=_sample(settings)
+    ).with_unknown_fields("onlinedienste", snapshot, [drift], sample=_sample(settings))
     parameters = {"known_leika": leistungen["leika_key"].to_list()}
     return _finish(
         lake, run_gate(lake, "onlinedienste", snapshot, result, parameters, land=settings.land)
@@ -179,7 +204,12 @@ def build(settings: Settings, table: str, snapshot: date, *, force: bool = False
             validation=quality.Validation.from_dict(document),
             promoted=True,
             path=str(lake.partition(table, snapshot)),
-            extra={"previous_rows": document.get("previous_rows"), "unchanged": True},
+            extra={
+                "previous_rows": document.get("previous_rows"),
+                "unknown_fields": document.get("unknown_fields", []),
+                "ars_not_in_gebietsstand": document.get("ars_not_in_gebietsstand", {}),
+                "unchanged": True,
+            },
         )
     result = BUILDERS[table](settings, snapshot)
     if result.promoted:

@@ -1,15 +1,33 @@
--- Data quality and freshness per Land, table and snapshot (metrics.md §6.12): rows promoted
--- in the Land's partition, rows its build quarantined with reasons, and the age of the
--- API's Datenstand at the snapshot. Counted per Land partition as delivered (nationwide
--- tables and the Bund's queries are part of every Land's delivery).
+-- Data quality and freshness per Land, table and snapshot (docs/metrics.md, Datenqualität):
+-- rows promoted in the Land's partition, rows its build quarantined with reasons, the rows
+-- whose ARS the selected Gemeindeverzeichnis edition does not know (counted apart: the
+-- remedy is a newer edition, not a fix of the data), the fields the sources delivered
+-- beyond their contracts, and the age of the API's Datenstand at the snapshot. Counted per
+-- Land partition as delivered (nationwide tables and the Bund's queries are part of every
+-- Land's delivery).
 with zeilen as (
     select land, snapshot_date, tabelle, zeilen from {{ ref('stg_lake_partitionen') }}
 ),
 quarantaene as (
-    select land, snapshot_date, tabelle, count(*) as zeilen_quarantaene,
+    select land, snapshot_date, tabelle, sum(n)::bigint as zeilen_quarantaene,
            string_agg(reason_code || ': ' || n, ', ' order by reason_code) as gruende
     from (select land, snapshot_date, tabelle, reason_code, count(*) as n
           from {{ ref('stg_quarantaene') }} group by all)
+    group by all
+),
+gebietsstand as (
+    select land, snapshot_date, tabelle, count(*) as zeilen_gebietsstand_unbekannt,
+           string_agg(distinct regexp_extract(message, 'ars ([0-9]{12})', 1), ', ')
+               as ars_gebietsstand_unbekannt
+    from {{ ref('stg_quarantaene') }}
+    where reason_code = 'ars_not_in_gebietsstand'
+    group by all
+),
+felder as (
+    select land, snapshot_date, tabelle, count(*) as n_unbekannte_felder,
+           string_agg(quelle || ': ' || feld || ' (' || datensaetze || ')', ', '
+                      order by quelle, feld) as unbekannte_felder
+    from {{ ref('stg_unbekannte_felder') }}
     group by all
 ),
 stand as (
@@ -25,6 +43,10 @@ select
     coalesce(q.zeilen_quarantaene, 0)::double / nullif(z.zeilen + coalesce(q.zeilen_quarantaene, 0), 0)
         as anteil_quarantaene,
     q.gruende,
+    coalesce(g.zeilen_gebietsstand_unbekannt, 0) as zeilen_gebietsstand_unbekannt,
+    g.ars_gebietsstand_unbekannt,
+    coalesce(f.n_unbekannte_felder, 0) as n_unbekannte_felder,
+    f.unbekannte_felder,
     s.datenstand,
     datediff('day', s.datenstand, z.snapshot_date) as alter_datenstand_tage,
     '{{ var("definition_version") }}' as definition_version,
@@ -32,4 +54,8 @@ select
 from zeilen z
 left join quarantaene q
     on q.land = z.land and q.snapshot_date = z.snapshot_date and q.tabelle = z.tabelle
+left join gebietsstand g
+    on g.land = z.land and g.snapshot_date = z.snapshot_date and g.tabelle = z.tabelle
+left join felder f
+    on f.land = z.land and f.snapshot_date = z.snapshot_date and f.tabelle = z.tabelle
 left join stand s on s.land = z.land and s.snapshot_date = z.snapshot_date

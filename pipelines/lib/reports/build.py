@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pipelines.lib.publish import published_dir
 from pipelines.lib.reports.data import PublishedMarts, ReportError
+from pipelines.lib.reports.leer import empty_cause
 from pipelines.lib.reports.methode import method_context
 from pipelines.lib.reports.pilotvergleich import comparison_context
 from pipelines.lib.reports.render import (
@@ -52,6 +53,8 @@ class ReportResult:
     index: Path | None = None
     method: Path | None = None
     workbook: Path | None = None
+    # Set when the Kommune marts had no rows: the pages explain why (German, one line).
+    empty_reason: str | None = None
 
     def files(self) -> list[Path]:
         extra = [self.comparison, self.index, self.method, self.workbook]
@@ -82,6 +85,12 @@ def build_reports(
     if bad:
         raise ReportError(f"ungültige ARS (12 Ziffern erwartet): {', '.join(bad)}")
     with PublishedMarts(data_dir) as marts:
+        if not marts.snapshots() or (
+            snapshot is not None
+            and snapshot not in marts.snapshots()
+            and snapshot in marts.delivered_snapshots()
+        ):
+            return _build_empty_reports(marts, data_dir, snapshot)
         chosen = marts.resolve_snapshot(snapshot)
         latest = marts.snapshots()[-1]
         root = reports_root(data_dir)
@@ -98,14 +107,7 @@ def build_reports(
             "where snapshot_date = ? and land = ? order by 1",
             [chosen, marts.land],
         )
-        facts = PageFacts(
-            snapshot=chosen,
-            sample=marts.is_sample(),
-            published_at=_published_label(marts.published_at),
-            mode=marts.mode,
-            definition_version=", ".join(r["definition_version"] for r in versions) or "–",
-            generated=now_label(),
-        )
+        facts = _facts(marts, chosen, [r["definition_version"] for r in versions])
         env = environment()
         result = ReportResult(out_dir=out_dir, snapshot=chosen, sample=facts.sample)
         for code in targets:
@@ -141,4 +143,69 @@ def build_reports(
             env, "index.html.j2", facts, page="index", **index_context(marts, chosen, out_dir)
         )
         result.index = write_atomically(out_dir / INDEX, html)
+    return result
+
+
+def _facts(marts: PublishedMarts, snapshot: date, versions: list[str]) -> PageFacts:
+    return PageFacts(
+        snapshot=snapshot,
+        sample=marts.is_sample(),
+        published_at=_published_label(marts.published_at),
+        mode=marts.mode,
+        definition_version=", ".join(versions) or "–",
+        generated=now_label(),
+    )
+
+
+def _build_empty_reports(
+    marts: PublishedMarts, data_dir: Path, snapshot: date | None
+) -> ReportResult:
+    """Every page the facilitators expect, each explaining why there are no figures."""
+    delivered = marts.delivered_snapshots()
+    if not delivered:
+        raise ReportError(
+            f"die veröffentlichten Marts enthalten keinen Stichtag für Land {marts.land}"
+        )
+    chosen = snapshot if snapshot in delivered else delivered[-1]
+    root = reports_root(data_dir)
+    out_dir = root if chosen == delivered[-1] else root / f"stichtag-{chosen.isoformat()}"
+    versions = marts.rows(
+        "select distinct definition_version from marts.mart_datenqualitaet "
+        "where snapshot_date = ? and land = ? order by 1",
+        [chosen, marts.land],
+    )
+    facts = _facts(marts, chosen, [r["definition_version"] for r in versions])
+    cause = empty_cause(marts, chosen)
+    env = environment()
+    result = ReportResult(
+        out_dir=out_dir, snapshot=chosen, sample=facts.sample, empty_reason=cause.summary
+    )
+    pages = [
+        (INDEX, "index", "Alle Kommunen"),
+        (COMPARISON, "vergleich", "Pilotvergleich"),
+        *(
+            (steckbrief_file(code), "steckbrief", f"Steckbrief {name}")
+            for code, name in PILOT_ARS.items()
+        ),
+    ]
+    for file_name, page, title in pages:
+        html = render(env, "leer.html.j2", facts, page=page, title=title, cause=cause)
+        written = write_atomically(out_dir / file_name, html)
+        if page == "index":
+            result.index = written
+        elif page == "vergleich":
+            result.comparison = written
+        else:
+            result.steckbriefe.append(written)
+    html = render(env, "methode.html.j2", facts, page="methode", **method_context())
+    result.method = write_atomically(out_dir / METHOD, html)
+    result.workbook = write_workbook(
+        marts,
+        out_dir / WORKBOOK,
+        snapshot=chosen,
+        pilots=list(PILOT_ARS),
+        sample=facts.sample,
+        published=facts.published_at,
+        notice=cause.summary,
+    )
     return result

@@ -104,6 +104,18 @@ class PublishedMarts:
             )
         ]
 
+    def delivered_snapshots(self) -> list[date]:
+        """Stichtage with a promoted partition of the Land, even where the Kommune marts
+        are empty (the data-quality mart has a row per delivered table)."""
+        return [
+            r["snapshot_date"]
+            for r in self.rows(
+                "select distinct snapshot_date from marts.mart_datenqualitaet where land = ? "
+                "order by 1",
+                [self.land],
+            )
+        ]
+
     def resolve_snapshot(self, requested: date | None) -> date:
         available = self.snapshots()
         if not available:

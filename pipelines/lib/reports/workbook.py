@@ -212,6 +212,7 @@ def _write_overview(
     sample: bool,
     published_at: str | None,
     counts: dict[str, int],
+    notice: str | None = None,
 ) -> None:
     ws = wb.create_sheet(OVERVIEW_SHEET)
     for letter, width in zip("ABCD", (24, 90, 32, 10), strict=True):
@@ -224,6 +225,10 @@ def _write_overview(
         banner.font = Font(bold=True, color="3D2800")
         banner.fill = BANNER_FILL
         ws.append([banner])
+    if notice:
+        hint = WriteOnlyCell(ws, value=f"Hinweis: {notice}.")
+        hint.font = Font(bold=True, color="A3122A")
+        ws.append([hint])
     stichtag = WriteOnlyCell(ws, value=snapshot)
     stichtag.number_format = FORMAT_DATE
     stichtag.alignment = Alignment(horizontal="left")
@@ -293,7 +298,10 @@ def write_workbook(
     pilots: list[str],
     sample: bool,
     published: str | None = None,
+    notice: str | None = None,
 ) -> Path:
+    """``notice``: a German explanation shown first on the overview sheet (e.g. why the
+    Kommune sheets are empty)."""
     params: dict[str, Any] = {"land": marts.land, "snapshot": snapshot, "pilots": pilots}
     sheets = [_query(marts, sheet, params) for sheet in SHEETS]
     # Write-only mode: several times faster than the cell model for ~100k cells.
@@ -305,6 +313,7 @@ def write_workbook(
         sample=sample,
         published_at=published or marts.published_at,
         counts={d.sheet.title: len(d.rows) for d in sheets},
+        notice=notice,
     )
     for data in sheets:
         _write_mart_sheet(wb, data, snapshot=snapshot, sample=sample)
