@@ -131,7 +131,7 @@ def test_quarantine_accounts_for_every_unrepairable_defect(built: Built) -> None
             for i, record in enumerate(records)
             if record["leika_key"] == defect["leika_key"]
             and record[defect["field"]] == defect["value"]
-            and f"data_{defect['query_ars']}_" in quarantine["record_ref"][i]
+            and f"export_{defect['query_ars']}_own.csv record " in quarantine["record_ref"][i]
         ]
         assert hits, f"defect not in quarantine: {defect}"
         for i in hits:

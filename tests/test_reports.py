@@ -493,3 +493,68 @@ def test_index_table_sorts_and_filters(
         assert visit.errors == []
     finally:
         visit.close()
+
+
+# --- empty Kommune marts -----------------------------------------------------------------
+KOMMUNE_MARTS = (
+    "mart_verfuegbarkeit_kommune",
+    "mart_peer_vergleich",
+    "mart_pilotvergleich",
+    "mart_rollout_kommune",
+    "mart_rollout_kommune_leistung",
+    "mart_anschlussluecke",
+    "mart_prioritaeten_kommune",
+)
+
+
+@pytest.fixture(scope="module")
+def empty_publication(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The published marts as real data without any competence rule make them: every
+    Leistung "nicht zugeordnet", so no Kommune has an applicable Leistung and every Kommune
+    mart is empty (a copy of the run's publication, edited with DuckDB)."""
+    copy = tmp_path_factory.mktemp("empty_publication")
+    (copy / "published").mkdir()
+    database = copy / "published" / "ozg.duckdb"
+    database.write_bytes((data_dir / "published" / "ozg.duckdb").read_bytes())
+    with duckdb.connect(str(database)) as con:
+        for mart in KOMMUNE_MARTS:
+            con.execute(f"delete from marts.{mart}")
+        con.execute("update marts.mart_zustaendigkeit_leistung set zugeordnet = false")
+    return copy
+
+
+def test_empty_kommune_marts_still_render_every_page_with_the_cause(
+    empty_publication: Path,
+) -> None:
+    from pipelines.lib.reports import build_reports
+
+    result = build_reports(empty_publication)
+    assert result.empty_reason is not None
+    assert "competence_matrix.csv" in result.empty_reason
+    assert "ohne Zuständigkeit" in result.empty_reason
+    with duckdb.connect(str(empty_publication / "published" / "ozg.duckdb"), True) as con:
+        (total,) = con.execute(
+            "select count(distinct leika_key) from marts.mart_zustaendigkeit_leistung "
+            "where land = ? and snapshot_date = ?",
+            [PILOT_LAND, result.snapshot],
+        ).fetchone()
+    assert f"{total} Leistungen ohne Zuständigkeit" in result.empty_reason
+    names = {p.name for p in result.files()}
+    assert {"index.html", "pilotvergleich.html", "methode.html"} <= names
+    assert {f"steckbrief-{ars}.html" for ars in PILOT_ARS} <= names
+    for page in ("index.html", "pilotvergleich.html", *(f"steckbrief-{a}.html" for a in PILOT_ARS)):
+        html = (result.out_dir / page).read_text(encoding="utf-8")
+        assert "Keine Kennzahlen für diesen Stichtag" in html, page
+        assert "dbt_project/seeds/competence_matrix.csv" in html, page
+        assert BANNER in html, page
+        assert 'id="nicht-zugeordnet"' in html, page
+    workbook = load_workbook(result.workbook, read_only=True)
+    overview = [c for row in workbook.worksheets[0].iter_rows(values_only=True) for c in row if c]
+    assert any(str(c).startswith("Hinweis: ") for c in overview)
+
+
+def test_ozg_report_on_empty_marts_exits_zero_and_names_the_cause(empty_publication: Path) -> None:
+    done = _ozg(["report"], empty_publication)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Hinweis:" in done.stdout
+    assert "competence_matrix.csv" in done.stdout

@@ -22,7 +22,7 @@ anwendbar as (
         z.landkreis as kreis_zustaendig,
         k.kommunenart
     from kommunen k
-    join zustaendig z on z.snapshot_date = k.snapshot_date
+    join zustaendig z on z.snapshot_date = k.snapshot_date and z.land = k.land
 )
 select
     a.snapshot_date, a.ars, a.leika_key,

@@ -2,7 +2,8 @@
 -- rows promoted in the Land's partition, rows its build quarantined with reasons, the rows
 -- whose ARS the selected Gemeindeverzeichnis edition does not know (counted apart: the
 -- remedy is a newer edition, not a fix of the data), the fields the sources delivered
--- beyond their contracts, and the age of the API's Datenstand at the snapshot. Counted per
+-- beyond their contracts, the Leistungen without a Zuständigkeit, and the age of the API's
+-- Datenstand at the snapshot. Counted per
 -- Land partition as delivered (nationwide tables and the Bund's queries are part of every
 -- Land's delivery).
 with zeilen as (
@@ -15,7 +16,17 @@ quarantaene as (
           from {{ ref('stg_quarantaene') }} group by all)
     group by all
 ),
-gebietsstand as (
+gebietszustaendigkeit as (
+    -- Leistungen without any Zuständigkeit count in no denominator: listed in
+    -- mart_zustaendigkeit_leistung, counted here on the leistungen row.
+    select land, snapshot_date, 'leistungen' as tabelle,
+           count(*) filter (where not zugeordnet) as leistungen_nicht_zugeordnet,
+           count(*) filter (where not zugeordnet and n_kommunen_eigen > 0)
+               as leistungen_nicht_zugeordnet_mit_eintraegen
+    from {{ ref('int_leistung_zustaendigkeit') }}
+    group by all
+),
+stand as (
     select land, snapshot_date, tabelle, count(*) as zeilen_gebietsstand_unbekannt,
            string_agg(distinct regexp_extract(message, 'ars ([0-9]{12})', 1), ', ')
                as ars_gebietsstand_unbekannt
@@ -47,6 +58,8 @@ select
     g.ars_gebietsstand_unbekannt,
     coalesce(f.n_unbekannte_felder, 0) as n_unbekannte_felder,
     f.unbekannte_felder,
+    zu.leistungen_nicht_zugeordnet,
+    zu.leistungen_nicht_zugeordnet_mit_eintraegen,
     s.datenstand,
     datediff('day', s.datenstand, z.snapshot_date) as alter_datenstand_tage,
     '{{ var("definition_version") }}' as definition_version,
@@ -58,4 +71,6 @@ left join gebietsstand g
     on g.land = z.land and g.snapshot_date = z.snapshot_date and g.tabelle = z.tabelle
 left join felder f
     on f.land = z.land and f.snapshot_date = z.snapshot_date and f.tabelle = z.tabelle
+left join zustaendigkeit zu
+    on zu.land = z.land and zu.snapshot_date = z.snapshot_date and zu.tabelle = z.tabelle
 left join stand s on s.land = z.land and s.snapshot_date = z.snapshot_date

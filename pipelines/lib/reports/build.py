@@ -137,7 +137,9 @@ def build_reports(
                 sample=facts.sample,
                 published=facts.published_at,
             )
-        html = render(env, "methode.html.j2", facts, page="methode", **method_context())
+        html = render(
+            env, "methode.html.j2", facts, page="methode", **method_context(marts, chosen)
+        )
         result.method = write_atomically(out_dir / METHOD, html)
         html = render(
             env, "index.html.j2", facts, page="index", **index_context(marts, chosen, out_dir)
@@ -197,7 +199,7 @@ def _build_empty_reports(
             result.comparison = written
         else:
             result.steckbriefe.append(written)
-    html = render(env, "methode.html.j2", facts, page="methode", **method_context())
+    html = render(env, "methode.html.j2", facts, page="methode", **method_context(marts, chosen))
     result.method = write_atomically(out_dir / METHOD, html)
     result.workbook = write_workbook(
         marts,

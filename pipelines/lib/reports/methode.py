@@ -6,8 +6,10 @@ definition versions seed), so the page cannot drift from the numbers.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from pipelines.lib.reports.data import PublishedMarts
 from pipelines.lib.reports.definitions import column, definition_versions, mart_definitions
 from pipelines.lib.reports.labels import header
 
@@ -20,6 +22,7 @@ REPORT_MARTS = (
     "mart_anschlussluecke",
     "mart_rollout_kommune_leistung",
     "mart_diffusion_leistung",
+    "mart_zustaendigkeit_leistung",
     "mart_datenqualitaet",
     "mart_abgleich_buergersicht",
 )
@@ -41,9 +44,45 @@ def dictionary_rows(mart: str) -> list[dict[str, str]]:
     ]
 
 
-def method_context() -> dict[str, Any]:
-    marts = mart_definitions()
+ZUSTAENDIGKEIT_MART = "mart_zustaendigkeit_leistung"
+LAYER_ORDER = ("regel", "beobachtet", "typisierung", "nicht zugeordnet")
+
+
+def competence_context(published: PublishedMarts, snapshot: date) -> dict[str, Any]:
+    """How the Leistungen of the pilots' Land resolved at ``snapshot``: counts per layer
+    and every Leistung "nicht zugeordnet" — never silently out of view."""
+    counts = {
+        r["zuordnung_quelle"]: r["n"]
+        for r in published.rows(
+            f"select zuordnung_quelle, count(*) as n from marts.{ZUSTAENDIGKEIT_MART} "
+            "where snapshot_date = ? and land = ? group by all",
+            [snapshot, published.land],
+        )
+    }
+    unresolved = published.rows(
+        "select leika_key, leika_name, ozg_id, typisierung, n_kommunen_eigen "
+        f"from marts.{ZUSTAENDIGKEIT_MART} where snapshot_date = ? and land = ? "
+        "and not zugeordnet order by n_kommunen_eigen desc, leika_key",
+        [snapshot, published.land],
+    )
     return {
+        "layers": [(layer, counts.get(layer, 0)) for layer in LAYER_ORDER],
+        "unresolved": unresolved,
+        "schwelle": column(ZUSTAENDIGKEIT_MART, "schwelle"),
+    }
+
+
+def method_context(
+    published: PublishedMarts | None = None, snapshot: date | None = None
+) -> dict[str, Any]:
+    marts = mart_definitions()
+    competence = (
+        competence_context(published, snapshot)
+        if published is not None and snapshot is not None
+        else None
+    )
+    return {
+        "competence": competence,
         "versions": definition_versions(),
         "terms": [
             ("Anwendbare Leistungen", column("mart_peer_vergleich", "n_anwendbar")),
