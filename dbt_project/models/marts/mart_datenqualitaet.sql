@@ -3,9 +3,8 @@
 -- whose ARS the selected Gemeindeverzeichnis edition does not know (counted apart: the
 -- remedy is a newer edition, not a fix of the data), the fields the sources delivered
 -- beyond their contracts, the Leistungen without a Zuständigkeit, and the age of the API's
--- Datenstand at the snapshot. Counted per
--- Land partition as delivered (nationwide tables and the Bund's queries are part of every
--- Land's delivery).
+-- Datenstand at the snapshot. Counted per Land partition as delivered (nationwide tables
+-- and the Bund's queries are part of every Land's delivery).
 with zeilen as (
     select land, snapshot_date, tabelle, zeilen from {{ ref('stg_lake_partitionen') }}
 ),
@@ -16,7 +15,7 @@ quarantaene as (
           from {{ ref('stg_quarantaene') }} group by all)
     group by all
 ),
-gebietszustaendigkeit as (
+zustaendigkeit as (
     -- Leistungen without any Zuständigkeit count in no denominator: listed in
     -- mart_zustaendigkeit_leistung, counted here on the leistungen row.
     select land, snapshot_date, 'leistungen' as tabelle,
@@ -26,7 +25,7 @@ gebietszustaendigkeit as (
     from {{ ref('int_leistung_zustaendigkeit') }}
     group by all
 ),
-stand as (
+gebietsstand as (
     select land, snapshot_date, tabelle, count(*) as zeilen_gebietsstand_unbekannt,
            string_agg(distinct regexp_extract(message, 'ars ([0-9]{12})', 1), ', ')
                as ars_gebietsstand_unbekannt
