@@ -90,7 +90,8 @@ def break_entries(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def add_land(lake: Path, land: str, *, perturb: bool = False) -> None:
-    """Copy every Hessen partition of ``lake`` (normalised and quarantine) as Land ``land``."""
+    """Copy every Hessen partition of ``lake`` (normalised, quarantine, unknown fields) as
+    Land ``land``."""
     for table in TABLES:
         for source in sorted(
             (lake / "normalized" / table / f"land={HESSEN}").glob("*/data.parquet")
@@ -103,17 +104,30 @@ def add_land(lake: Path, land: str, *, perturb: bool = False) -> None:
             target = lake / "normalized" / table / f"land={land}" / source.parent.name
             target.mkdir(parents=True)
             frame.write_parquet(target / "data.parquet")
-    for source in sorted(lake.glob(f"quarantine/*/land={HESSEN}/*/data.parquet")):
+    for source in sorted(
+        [
+            *lake.glob(f"quarantine/*/land={HESSEN}/*/data.parquet"),
+            *lake.glob(f"quality/unknown_fields/*/land={HESSEN}/*/data.parquet"),
+        ]
+    ):
         target = source.parents[2] / f"land={land}" / source.parent.name
         target.mkdir(parents=True)
-        (target / "data.parquet").write_bytes(source.read_bytes())
+        # The rejected rows name their ARS in the text (message, record, raw file): relabel
+        # those too, so the twin's quarantine is Hessen's as Land ``land`` would have it.
+        frame = pl.read_parquet(source)
+        text = [c for c in ("message", "record", "record_ref", "raw_file") if c in frame.columns]
+        frame = frame.with_columns(
+            pl.col(c).str.replace_all(rf"\b{HESSEN}(\d{{10}})\b", f"{land}$1") for c in text
+        )
+        frame.write_parquet(target / "data.parquet")
 
 
 def copy_lake(data_dir: Path, target: Path) -> None:
-    """The promoted partitions and the quarantine of ``data_dir`` (nothing else)."""
+    """The promoted partitions with their quarantine and unknown fields (nothing else)."""
     for path in [
         *data_dir.glob("normalized/*/land=*/*/data.parquet"),
         *data_dir.glob("quarantine/*/land=*/*/data.parquet"),
+        *data_dir.glob("quality/unknown_fields/*/land=*/*/data.parquet"),
     ]:
         if path.relative_to(data_dir).parts[1].startswith("_"):
             continue  # staging and rejected attempts are no part of the lake
