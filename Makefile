@@ -1,6 +1,8 @@
 # Two commands on a fresh machine with only python3, pip and make:
 #   make run    – the whole pipeline on the embedded sample (offline)
-#   make test   – the test suite
+#   make test   – the test suite (what CI runs, .ci/run)
+# and the inner loop while editing:
+#   make test-fast – lint plus every test that needs no full pipeline run (-m "not slow")
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +10,11 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint dev validate clean
+# Both cores: each test module stays on one worker, the three modules sharing the session
+# fixture full_sample_run share one (tests/conftest.py); slow groups are handed out first.
+PYTEST_PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
+
+.PHONY: run test test-fast lint dev validate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,18 +22,20 @@ $(BIN)/python:
 $(UV): | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
 
-# Install exactly what uv.lock pins (the lock file is committed).
+# Install exactly what uv.lock pins (the lock file is committed); --locked fails when the lock
+# no longer matches pyproject.toml (run `.venv/bin/uv lock` and commit uv.lock).
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --extra dev --python $(BIN)/python
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --inexact --extra dev --python $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/ozg run --mode sample
 
-test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) --durations=15
+
+test-fast: lint
+	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -35,6 +43,7 @@ lint: $(STAMP)
 
 validate: $(STAMP)
 	$(BIN)/dagster definitions validate -w workspace.yaml
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/dg check defs
 
 dev: $(STAMP)
 	mkdir -p data/dagster && test -f data/dagster/dagster.yaml || cp dagster.yaml data/dagster/

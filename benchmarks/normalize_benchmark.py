@@ -3,10 +3,10 @@
     .venv/bin/python benchmarks/normalize_benchmark.py [--scale 10] [--no-tracemalloc]
 
 Lands one sample snapshot offline into a temporary directory, reads the raw frames and
-times each ``normalize_*`` function and ``quality.validate`` separately (validation with
-the parameters the gate would pass, see ``pipelines/lib/tables.py``). Availability is
-also run on a frame scaled up by replicating the raw Dashboard rows under distinct
-synthetic query ARS and record indexes, so every grain stays unique.
+times each ``normalize_*`` function and ``suites.validate`` separately (validation with
+the parameters the gate would pass, see ``pipelines/normalisation/tables.py``).
+Availability is also run on a frame scaled up by replicating the raw Dashboard rows
+under distinct synthetic query ARS and record indexes, so every grain stays unique.
 
 Memory, two figures per step:
 
@@ -39,7 +39,8 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.lib import normalize, quality
+from pipelines.normalisation import normalize
+from pipelines.quality import suites
 from sources import ingest
 from sources.config import BUND_ARS, Settings
 from sources.landing import SnapshotLanding
@@ -121,9 +122,9 @@ def scale_dashboard(entries: pl.DataFrame, factor: int) -> pl.DataFrame:
     return pl.concat(copies)
 
 
-def _validate(table: str, frame: pl.DataFrame, parameters: dict[str, Any]) -> quality.Validation:
+def _validate(table: str, frame: pl.DataFrame, parameters: dict[str, Any]) -> suites.Validation:
     bounds = {"min_rows_vs_previous": 0, "max_rows_vs_previous": None}
-    return quality.validate(table, frame, SNAPSHOT.isoformat(), {**bounds, **parameters}, land=LAND)
+    return suites.validate(table, frame, SNAPSHOT.isoformat(), {**bounds, **parameters}, land=LAND)
 
 
 def run(factor: int, trace: bool) -> list[Row]:
@@ -144,7 +145,7 @@ def run(factor: int, trace: bool) -> list[Row]:
         catalogue = _read(settings, "fim")
 
     start = time.perf_counter()
-    quality._gx()  # import and context set-up once, not part of any step
+    suites._gx()  # import and context set-up once, not part of any step
     print(f"great-expectations import + context: {time.perf_counter() - start:.1f} s")
 
     gebiete = measure(

@@ -163,7 +163,7 @@ def run_pipeline(
 ) -> list[SnapshotOutcome]:  # type: ignore[no-untyped-def]
     import dagster as dg
 
-    from pipelines.dbt_project import ensure_manifest
+    from pipelines.warehouse import ensure_manifest
 
     ensure_manifest(force=True)  # the graph must match the dbt project as it is now
     from pipelines.definitions import PARTITIONED_ASSETS
@@ -271,7 +271,7 @@ def _format_outcome(outcome: SnapshotOutcome) -> str:
 
 def _report(args: argparse.Namespace) -> int:
     """``ozg report``: read the published marts, write the reports; no pipeline run."""
-    from pipelines.lib.reports import ReportError, build_reports
+    from pipelines.reports import ReportError, build_reports
 
     try:
         settings = Settings.from_env()

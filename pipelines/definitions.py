@@ -19,7 +19,7 @@ from sources.config import Settings
 PARTITIONED_ASSETS = [*RAW_ASSETS, *NORMALIZED_ASSETS]
 
 
-# The Data Hub updates monthly (metrics.md §6.12): a snapshot older than 35 days warns,
+# The Data Hub updates monthly (docs/metrics.md §6.12): a snapshot older than 35 days warns,
 # older than 45 days fails. Applied to everything the pipeline publishes.
 FRESHNESS = dg.FreshnessPolicy.time_window(
     fail_window=timedelta(days=45), warn_window=timedelta(days=35)

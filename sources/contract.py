@@ -1,7 +1,7 @@
 """Source contracts: what a parser demands, what it tolerates, and what it records.
 
 Every wire-format parser checks its records against one declared contract
-(``docs/source-contracts.md`` lists them with the evidence behind each decision):
+(``docs/contracts/README.md`` lists them with the evidence behind each decision):
 
 * a **required** field that is missing fails the parse with the source's own error type,
   naming source, field, record and URL — meaning would be lost without it;

@@ -1,6 +1,6 @@
 """Destatis Gemeindeverzeichnis GV100AD: zip download and fixed-width parser.
 
-Layout: the official Datensatzbeschreibung (``../shared/docs/sources.md`` §4). Every
+Layout: the official Datensatzbeschreibung (``docs/sources.md`` §4b). Every
 record is 220 *characters*; positions count characters after decoding, not bytes, so
 the member is decoded first and then sliced. Key fields stay strings so leading zeros
 survive. The contract (``docs/contracts/destatis.md``, evidence tagged CODE / LIVE):

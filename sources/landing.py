@@ -12,10 +12,10 @@ one logical dataset (all pages of one query). A group is *sealed* once its last 
 landed; only sealed groups are read downstream, so pages of an abandoned paging pass
 stay on disk (nothing is lost) but are never parsed.
 
-Writes are atomic (temporary file in the same directory, fsync, rename). A complete
-snapshot is reused unless forced; a forced re-landing moves the old snapshot aside
-instead of overwriting it. An incomplete snapshot is resumed: its stored entries
-and sealed groups are kept and only the rest is fetched.
+Writes are atomic (``sources/files.py``: temporary file in the same directory, fsync,
+rename). A complete snapshot is reused unless forced; a forced re-landing moves the old
+snapshot aside instead of overwriting it. An incomplete snapshot is resumed: its stored
+entries and sealed groups are kept and only the rest is fetched.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ import hashlib
 import json
 import os
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sources.files import atomic_write_bytes
 from sources.http import Fetched
 
 MANIFEST = "manifest.json"
@@ -57,20 +57,6 @@ class Entry:
     attempts: int
     not_modified_from: str | None = None  # snapshot whose body a 304 answer confirmed
     info: dict[str, object] = field(default_factory=dict)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see either nothing or everything."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}-{uuid.uuid4().hex[:8]}")
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def sha256_hex(data: bytes) -> str:

@@ -1,6 +1,6 @@
 """Paging into the raw landing zone, shared by the paged sources.
 
-Rules (``../shared/docs/sources.md`` §1d): stop on ``last == true`` or when the
+Rules (``docs/sources.md`` §1d): stop on ``last == true`` or when the
 next page index reaches ``totalPages``; never rely on an empty page alone. If the
 advertised total changes between pages the upstream data moved under us: the pass
 is abandoned (its pages stay in the landing zone) and paging restarts from page 0,

@@ -1,6 +1,6 @@
 """PVOG Suchdienst: ``GET /v5/servicedescriptions/csv?ars=…`` client and parser.
 
-Wire format (``../shared/docs/sources.md`` §2e; the embedded Bund export is a real
+Wire format (``docs/sources.md`` §2e; the embedded Bund export is a real
 response): UTF-8 without BOM, LF, separator ``|``, one header line
 ``ID-LB|Leikaschlüssel|Name|Name2|Updatedatum|ID-OD|Bezeichnung OD|Links``, one row per
 Leistung × Onlinedienst, 8 fields per line. Fields are never quoted, yet inner quotes

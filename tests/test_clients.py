@@ -1,5 +1,5 @@
 """The real source clients and ``sources.ingest`` against a local server speaking the
-documented wire formats (``../shared/docs/sources.md`` §1c–1d, §2e, §3, §4)."""
+documented wire formats (``docs/sources.md`` §1c–1d, §2e, §3, §4)."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.dbt_project import (
+from pipelines.warehouse import (
     DBT_PROJECT_DIR,
     WAREHOUSE_NAME,
     dbt_environment,

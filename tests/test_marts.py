@@ -17,12 +17,14 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.dbt_project import DBT_PROJECT_DIR, dbt_environment, dbt_executable
+from pipelines.warehouse import DBT_PROJECT_DIR, dbt_environment, dbt_executable
 from sources.config import PILOT_ARS
 from sources.sample.generator import SAMPLE_SNAPSHOTS, build_universe
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "sources" / "sample" / "catalogue.csv"
+
+pytestmark = pytest.mark.slow  # full_sample_run
 
 
 @pytest.fixture(scope="module")

@@ -36,8 +36,8 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook
 
-from pipelines.dbt_project import DBT_PROJECT_DIR, dbt_environment, dbt_executable
-from pipelines.lib.reports import build_reports
+from pipelines.reports import build_reports
+from pipelines.warehouse import DBT_PROJECT_DIR, dbt_environment, dbt_executable
 
 ROOT = Path(__file__).resolve().parents[1]
 HESSEN = "06"

@@ -38,16 +38,17 @@ from pipelines.defs.automation import (
     neuer_datenstand,
     ozg_monatlich,
 )
-from pipelines.lib import normalize
-from pipelines.lib.publish import CSV_BOM, publish
-from pipelines.lib.tables import FINGERPRINT, input_fingerprint
+from pipelines.normalisation import normalize
+from pipelines.normalisation.tables import FINGERPRINT, input_fingerprint
 from pipelines.partitions import scope_key, scope_partitions
+from pipelines.publication.publish import CSV_BOM, publish
 from sources.config import PILOT_ARS, HttpSettings, Settings
 from sources.freshness import probe
 from sources.http import SourceError
 from sources.sample.server import serve_in_thread
 
-pytestmark = pytest.mark.slow
+# Tests of the full runs (the fixtures concurrent, rerun) and of a whole in-process pipeline
+# for two Länder are marked slow one by one; the rest need no pipeline run (make test-fast).
 
 OZG = Path(sys.executable).parent / "ozg"
 SNAPSHOT = "2026-11-01"
@@ -202,6 +203,7 @@ def concurrent(tmp_path_factory: pytest.TempPathFactory) -> ConcurrentRuns:
     return ConcurrentRuns(root, data_dir, first, second)
 
 
+@pytest.mark.slow
 def test_two_concurrent_runs_both_succeed_one_after_the_other(concurrent: ConcurrentRuns) -> None:
     second = concurrent.second.stdout
     wait_line = next(line for line in second.splitlines() if WAITING in line)
@@ -214,6 +216,7 @@ def test_two_concurrent_runs_both_succeed_one_after_the_other(concurrent: Concur
     assert not (concurrent.data_dir / "runs" / "failures").exists()
 
 
+@pytest.mark.slow
 def test_published_database_and_exports_after_concurrent_runs(concurrent: ConcurrentRuns) -> None:
     published = concurrent.data_dir / "published"
     counts = warehouse_mart_counts(published / "ozg.duckdb")
@@ -348,6 +351,7 @@ def _normalized_history(data_dir: Path) -> tuple[dict[str, list[bool]], dict[str
     return unchanged, {rid: step_seconds(data_dir, rid, "normalized__") for rid in ordered}
 
 
+@pytest.mark.slow
 def test_incremental_rerun_reports_unchanged_partitions(
     concurrent: ConcurrentRuns, rerun: ReRun
 ) -> None:
@@ -368,7 +372,7 @@ def test_incremental_rerun_reports_unchanged_partitions(
         assert len(unchanged[table]) == 3 and unchanged[table][0] is False, (table, unchanged)
 
     # The fingerprint covers the raw bodies, the upstream partitions, the code and the
-    # suites. Colleagues editing pipelines/lib or expectations/ during the session
+    # suites. Colleagues editing pipelines/ or expectations/ during the session
     # legitimately change it; then the affected tables must be rebuilt instead.
     same_inputs = {
         table
@@ -424,6 +428,7 @@ READER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_publishing_while_a_reader_holds_the_published_file(
     concurrent: ConcurrentRuns, tmp_path: Path
 ) -> None:
@@ -489,6 +494,7 @@ def test_publishing_while_a_reader_holds_the_published_file(
     assert not list((data_dir / "published").glob(".staging-*"))
 
 
+@pytest.mark.slow
 def test_csv_exports_are_german_excel_csv_with_the_parquet_values(
     concurrent: ConcurrentRuns,
 ) -> None:
@@ -518,6 +524,7 @@ def test_csv_exports_are_german_excel_csv_with_the_parquet_values(
 
 
 # -- a failed gate leaves the published state alone ----------------------------------------
+@pytest.mark.slow
 def test_a_blocked_gate_fails_the_run_and_leaves_the_published_files_untouched(
     concurrent: ConcurrentRuns, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -611,6 +618,7 @@ def live_env(monkeypatch: pytest.MonkeyPatch, base: str, data_dir: Path) -> None
     monkeypatch.setenv("OZG_HTTP_MAX_ATTEMPTS", "1")
 
 
+@pytest.mark.slow
 def test_a_second_land_is_its_own_partition_and_reuses_the_nationwide_landings(
     sample_server: Callable[[date], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

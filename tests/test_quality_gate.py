@@ -22,12 +22,13 @@ from typing import Any
 import polars as pl
 import pytest
 
-from pipelines.lib import normalize, quality, tables
-from pipelines.lib.gate import GateResult, run_gate
-from pipelines.lib.lake import Lake
-from pipelines.lib.normalize import Normalized
-from pipelines.lib.quality_report import write_quality_report
+from pipelines.lake import Lake
+from pipelines.normalisation import normalize, tables
+from pipelines.normalisation.gate import GateResult, run_gate
+from pipelines.normalisation.normalize import Normalized
 from pipelines.partitions import scope_key
+from pipelines.quality import suites
+from pipelines.quality.report import write_quality_report
 from sources import ingest
 from sources.config import BUND_ARS, PILOT_ARS, Settings
 from sources.landing import SnapshotLanding
@@ -189,7 +190,7 @@ def test_every_repairable_defect_is_repaired(built: Built) -> None:
 
 # -- every blocking expectation can fail --------------------------------------------------
 def _blocking_ids(table: str) -> list[str]:
-    suite = quality.load_suite(table, LAND)
+    suite = suites.load_suite(table, LAND)
     return [e["meta"]["id"] for e in suite["expectations"] if e["meta"]["blocking"]]
 
 
@@ -255,9 +256,9 @@ def good(built: Built) -> dict[str, Case]:
 
 
 @pytest.fixture(scope="module")
-def good_validations(good: dict[str, Case]) -> dict[str, quality.Validation]:
+def good_validations(good: dict[str, Case]) -> dict[str, suites.Validation]:
     return {
-        table: quality.validate(table, case.frame, SNAPSHOT.isoformat(), case.parameters, land=LAND)
+        table: suites.validate(table, case.frame, SNAPSHOT.isoformat(), case.parameters, land=LAND)
         for table, case in good.items()
     }
 
@@ -390,7 +391,7 @@ def _corrupt(table: str, id_: str, case: Case) -> tuple[pl.DataFrame, dict[str, 
 @pytest.mark.parametrize(("table", "id_"), BLOCKING, ids=[f"{t}.{i}" for t, i in BLOCKING])
 def test_blocking_expectation_fails_on_a_crafted_bad_partition(
     good: dict[str, Case],
-    good_validations: dict[str, quality.Validation],
+    good_validations: dict[str, suites.Validation],
     monkeypatch: pytest.MonkeyPatch,
     table: str,
     id_: str,
@@ -401,7 +402,7 @@ def test_blocking_expectation_fails_on_a_crafted_bad_partition(
     frame, parameters = _corrupt(table, id_, good[table])
     # The bad partition is checked against this one expectation of the suite file: a full
     # suite costs ~1 s per run with great-expectations, too slow for 130 cases.
-    load_suite = quality.load_suite
+    load_suite = suites.load_suite
 
     def only_this(name: str, land: str = LAND) -> dict[str, Any]:
         suite = load_suite(name, land)
@@ -410,8 +411,8 @@ def test_blocking_expectation_fails_on_a_crafted_bad_partition(
             "expectations": [e for e in suite["expectations"] if e["meta"]["id"] == id_],
         }
 
-    monkeypatch.setattr(quality, "load_suite", only_this)
-    validation = quality.validate(table, frame, SNAPSHOT.isoformat(), parameters, land=LAND)
+    monkeypatch.setattr(suites, "load_suite", only_this)
+    validation = suites.validate(table, frame, SNAPSHOT.isoformat(), parameters, land=LAND)
     (outcome,) = validation.outcomes
     assert outcome.id == id_
     assert not outcome.success and outcome.blocking
@@ -431,7 +432,7 @@ def test_table_level_corruption_violates_nothing_else(
     good: dict[str, Case], table: str, id_: str
 ) -> None:
     frame, parameters = _corrupt(table, id_, good[table])
-    validation = quality.validate(table, frame, SNAPSHOT.isoformat(), parameters, land=LAND)
+    validation = suites.validate(table, frame, SNAPSHOT.isoformat(), parameters, land=LAND)
     assert [o.id for o in validation.blocking_failures] == [id_]
 
 

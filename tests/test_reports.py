@@ -25,7 +25,7 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from pipelines.lib.reports.data import PILOT_LAND
+from pipelines.reports.data import PILOT_LAND
 from sources.config import PILOT_ARS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -526,7 +526,7 @@ def empty_publication(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 def test_empty_kommune_marts_still_render_every_page_with_the_cause(
     empty_publication: Path,
 ) -> None:
-    from pipelines.lib.reports import build_reports
+    from pipelines.reports import build_reports
 
     result = build_reports(empty_publication)
     assert result.empty_reason is not None

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from pipelines.lib import normalize, rules
+from pipelines.normalisation import normalize, rules
 from sources import dashboard, fim, ingest, pvog
 from sources.sample.files import gv100ad_frame
 

@@ -22,6 +22,7 @@ import requests
 
 from pipelines.partitions import scope_key, scope_partitions
 from sources.config import Settings, env
+from sources.files import atomic_write_text
 from sources.freshness import probe
 
 LIVE_RUN_CONFIG = {"resources": {"ozg": {"config": {"mode": "live"}}}}
@@ -122,11 +123,8 @@ def neuer_datenstand(context: dg.SensorEvaluationContext) -> dg.SensorResult | d
 
 
 def write_failure_record(data_dir: Path, record: dict[str, object]) -> Path:
-    folder = Path(data_dir) / "runs" / "failures"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{record['run_id']}.json"
-    path.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
-    return path
+    path = Path(data_dir) / "runs" / "failures" / f"{record['run_id']}.json"
+    return atomic_write_text(path, json.dumps(record, ensure_ascii=False, indent=1))
 
 
 @dg.run_failure_sensor(name="fehlerprotokoll", default_status=dg.DefaultSensorStatus.RUNNING)

@@ -4,7 +4,7 @@ import dagster as dg
 
 from pipelines.dbt_project import dbt_project
 from pipelines.defs.marts import ozg_dbt_assets
-from pipelines.lib.metric_dictionary import write_metric_dictionary
+from pipelines.publication.metric_dictionary import write_metric_dictionary
 from pipelines.resources import OzgSettings
 
 

@@ -18,14 +18,9 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from pipelines.dbt_project import (
-    dbt_environment,
-    dbt_executable,
-    dbt_project,
-    ensure_manifest,
-    warehouse_path,
-)
+from pipelines.dbt_project import dbt_project
 from pipelines.resources import OzgSettings
+from pipelines.warehouse import dbt_environment, dbt_executable, ensure_manifest, warehouse_path
 
 LAYERS = ("staging", "intermediate", "marts", "seeds")
 

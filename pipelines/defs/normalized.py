@@ -1,7 +1,8 @@
 """Normalised tables: polars normalisation + great-expectations gate, per Land × snapshot.
 
-Thin glue around ``pipelines.lib.tables``. Each asset stages its partition, validates
-it, and promotes it only when every blocking expectation passed (write-audit-publish).
+Thin glue around ``pipelines.normalisation.tables``. Each asset stages its partition,
+validates it, and promotes it only when every blocking expectation passed
+(write-audit-publish).
 The suite's outcome is reported as two asset checks: ``<table>_gate`` (blocking) and
 ``<table>_warnings`` (non-blocking). A blocked gate fails the step with a message that
 names the expectations and shows failing values; the promoted partition is untouched.
@@ -14,8 +15,8 @@ import dagster as dg
 import polars as pl
 
 from pipelines.defs.raw import raw_dashboard, raw_destatis_gv100ad, raw_fim, raw_pvog
-from pipelines.lib.gate import GateResult
-from pipelines.lib.tables import build
+from pipelines.normalisation.gate import GateResult
+from pipelines.normalisation.tables import build
 from pipelines.partitions import partition_scope, scope_partitions
 from pipelines.resources import OzgSettings
 

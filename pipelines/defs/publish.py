@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from pipelines.dbt_project import warehouse_path
 from pipelines.defs.docs import metrikverzeichnis
 from pipelines.defs.marts import ozg_dbt_assets
-from pipelines.lib.publish import publish
+from pipelines.publication.publish import publish
 from pipelines.resources import OzgSettings
+from pipelines.warehouse import warehouse_path
 
 
 @dg.asset(

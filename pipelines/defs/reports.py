@@ -4,7 +4,7 @@ from the published marts after every publication."""
 import dagster as dg
 
 from pipelines.defs.publish import published_warehouse
-from pipelines.lib.reports import build_reports
+from pipelines.reports import build_reports
 from pipelines.resources import OzgSettings
 
 

@@ -63,7 +63,7 @@ Times are calendar days. ``H`` (model horizon) = ``datenstand`` of the last snap
    reason for a share ``P_NOT_CONSIDERED`` of Kreis and Gemeinde entries.
 9. **Flächendeckung** (all other entries). A Gemeinde has a service *online* in snapshot t if its
    citizen view (own, Kreis, Land and Bund entries) holds an entry for it with non-empty ``url``
-   and ``online_status = "ok"`` (definition v1 of ``metrics.md`` §6.0; ``aktiv`` and the
+   and ``online_status = "ok"`` (definition v1 of ``docs/metrics.md`` §6.0; ``aktiv`` and the
    "nicht berücksichtigt" class do not matter). Bund entries are ``bundesweit flächendeckend``,
    Land entries ``landesweit flächendeckend``; a Kreis or Gemeinde entry is ``landesweit`` if
    every inhabited Gemeinde of Hessen has the service online, else ``kreisweit`` if every
@@ -145,7 +145,7 @@ DEFAULT_SEED = 20251201
 # The wire format the parser declares (sources/dashboard.py): one definition for both.
 RECORD_KEYS: tuple[str, ...] = dashboard.FIELDS
 
-# Hessen 2026 "5 + 5" basket (metrics.md §4), mapped to catalogue names.
+# Hessen 2026 "5 + 5" basket (docs/metrics.md §4), mapped to catalogue names.
 PRIORITY_BASKET: dict[str, str] = {
     "Online-Ummeldung": "Wohnsitz Ummeldung",
     "Führerschein (Erstantrag)": "Fahrerlaubnis Ersterteilung",

@@ -1,4 +1,4 @@
--- Citizen view (metrics.md §6.0): what residents of a Kommune can use online — its own
+-- Citizen view (docs/metrics.md §6.0): what residents of a Kommune can use online — its own
 -- entries, its Kreis's (if different), the Land's and the Bund's. For each Leistung the
 -- closest provider counts (eigen < kreis < land < bund).
 with kommunen as (

@@ -1,6 +1,7 @@
 -- Kommunen of every Land in the lake, one row per snapshot and ARS: inhabited Gemeinden
 -- (kreisfreie Städte included, as Gemeinde with Kreis = itself) and Landkreise, with the
--- attributes that define fair peer groups (Land × Gebietstyp × Größenklasse, metrics.md §6.9).
+-- attributes that define fair peer groups (Land × Gebietstyp × Größenklasse,
+-- docs/metrics.md §6.9).
 -- Peer groups are sized within the Kommune's own Land only.
 with gebiete as (
     select * from {{ ref('stg_gebiete') }}

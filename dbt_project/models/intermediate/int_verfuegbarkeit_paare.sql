@@ -1,4 +1,4 @@
--- One row per snapshot × Kommune × applicable Leistung (metrics.md §6.1–6.2):
+-- One row per snapshot × Kommune × applicable Leistung (docs/metrics.md §6.1–6.2):
 --   traeger: the Kommune itself is competent (its Gebietstyp's flag in the competence matrix);
 --   buerger: traeger, or the Kreis is competent for the Kommune's residents (Gemeinden only;
 --            for a kreisfreie Stadt both coincide; Landkreise have the Träger view only).

@@ -1,4 +1,4 @@
--- Coverage of each Leistung per Kreis and Land (metrics.md §6.4, §6.5): share of inhabited
+-- Coverage of each Leistung per Kreis and Land (docs/metrics.md §6.4, §6.5): share of inhabited
 -- Gemeinden with the Leistung online (count and population-weighted), the flächendeckend
 -- class, where full coverage comes from, and the API's own Flächendeckung for comparison.
 -- Every Land in the lake is covered on its own: an area's figures use its Land's entries

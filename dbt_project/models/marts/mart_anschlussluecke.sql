@@ -1,4 +1,4 @@
--- Connection backlog (Anschlusslücke, metrics.md §6.8): per Kommune the applicable
+-- Connection backlog (Anschlusslücke, docs/metrics.md §6.8): per Kommune the applicable
 -- Leistungen it lacks although most of its peers, or most Gemeinden of its Kreis, already
 -- offer them; with the age of each gap and ordered by how many peers have it. Peers and
 -- Stichtage are those of the Kommune's own Land.

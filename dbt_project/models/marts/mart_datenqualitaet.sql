@@ -1,4 +1,4 @@
--- Data quality and freshness per Land, table and snapshot (docs/metrics.md, Datenqualität):
+-- Data quality and freshness per Land, table and snapshot (docs/metrics.md §6.12):
 -- rows promoted in the Land's partition, rows its build quarantined with reasons, the rows
 -- whose ARS the selected Gemeindeverzeichnis edition does not know (counted apart: the
 -- remedy is a newer edition, not a fix of the data), the fields the sources delivered

@@ -1,5 +1,5 @@
 -- Diffusion curve per Leistung in each Land: share of competent/served Kommunen with the
--- Leistung online at each snapshot, and the share that ever had it (metrics.md §6.7).
+-- Leistung online at each snapshot, and the share that ever had it (docs/metrics.md §6.7).
 with paare as (
     select p.snapshot_date, k.land, p.ars, p.leika_key, p.online
     from {{ ref('int_verfuegbarkeit_paare') }} p

@@ -1,5 +1,5 @@
 -- Where each Kommune stands among fair peers (Land × Gebietstyp × Größenklasse) and in its
--- own Land (same Kommunenart), per snapshot and perspective (metrics.md §6.9). Every window
+-- own Land (same Kommunenart), per snapshot and perspective (docs/metrics.md §6.9). Every window
 -- is partitioned by the Land: Länder are never compared with each other.
 with basis as (
     select * from {{ ref('mart_verfuegbarkeit_kommune') }} where quote_online is not null

@@ -1,4 +1,4 @@
--- Priority-basket status per Kommune (metrics.md §6.3): each basket item with whether it
+-- Priority-basket status per Kommune (docs/metrics.md §6.3): each basket item with whether it
 -- applies to the Kommune and is online ("any key" rule), plus the basket rate.
 with korb as (
     select * from {{ ref('priority_baskets') }}

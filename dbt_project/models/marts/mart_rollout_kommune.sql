@@ -1,4 +1,4 @@
--- Roll-out per Kommune over the observation window (metrics.md §6.7), summarised from
+-- Roll-out per Kommune over the observation window (docs/metrics.md §6.7), summarised from
 -- mart_rollout_kommune_leistung, with the same figures for the Kommune's peer group
 -- (medians over the whole group, as peer_median elsewhere; groups never span Länder).
 with paare as (

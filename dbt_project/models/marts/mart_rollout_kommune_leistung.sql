@@ -1,4 +1,4 @@
--- Roll-out per Kommune × Leistung over all snapshots (metrics.md §6.7): first online
+-- Roll-out per Kommune × Leistung over all snapshots (docs/metrics.md §6.7): first online
 -- snapshot, the Land's first online snapshot t0 (over the Kommunen of the same Land only),
 -- lag in days with censoring flags; the observation window is the Land's.
 -- Gemeinden: citizen view; Landkreise: Träger view.

@@ -1,4 +1,5 @@
--- Availability per Kommune × snapshot × perspective (metrics.md §6.2, §6.10, §6.11, §6.13).
+-- Availability per Kommune × snapshot × perspective
+-- (docs/metrics.md §6.2, §6.10, §6.11, §6.13).
 with paare as (
     select snapshot_date, ars, 'traeger' as perspektive, leika_key, online, anbieter, url
     from {{ ref('int_verfuegbarkeit_paare') }} where traeger

@@ -1,0 +1,165 @@
+"""The dbt warehouse without Dagster: where the dbt project, its manifest and the DuckDB
+file are, how dbt is invoked, and what the marts mean.
+
+``pipelines/dbt_project.py`` builds the Dagster ``DbtProject`` from these paths; the
+domain packages (publication, reports) import this module instead, so they never load
+Dagster. The mart definitions — model and column descriptions plus the column ``meta``
+(English term, unit, formula, caveat) documented in ``dbt_project/models/marts/`` — are
+read from one place, the dbt manifest, for the metric dictionary, the method page, the
+figures' definitions and the workbook alike.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"  # = DbtProject.manifest_path
+DEFINITION_VERSIONS = DBT_PROJECT_DIR / "seeds" / "metric_definitions.csv"
+WAREHOUSE_NAME = "ozg.duckdb"  # the DuckDB catalog is the file stem: keep it constant
+
+
+def warehouse_path(data_dir: Path) -> Path:
+    return Path(data_dir).resolve() / "warehouse" / WAREHOUSE_NAME
+
+
+def dbt_environment(data_dir: Path) -> dict[str, str]:
+    """Variables the dbt project reads (profiles.yml, sources). The marts cover every
+    Land in the lake, so no Land is passed."""
+    return {
+        "OZG_DATA_DIR_ABS": str(Path(data_dir).resolve()),
+        "OZG_DUCKDB_PATH": str(warehouse_path(data_dir)),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def dbt_executable() -> str:
+    """dbt next to the running interpreter, so an un-activated virtualenv works too."""
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")
+
+
+def ensure_manifest(*, force: bool = False) -> Path:
+    """Parse the project when its manifest is missing (a fresh clone) or when asked.
+
+    (``DbtProject.preparer`` would look for ``dbt`` on PATH only.)"""
+    from filelock import FileLock
+
+    DBT_PROJECT_DIR.joinpath("target").mkdir(exist_ok=True)
+    # Concurrent processes share target/: parse one at a time.
+    with FileLock(str(DBT_PROJECT_DIR / "target" / ".parse.lock")):
+        if force or not MANIFEST_PATH.exists():
+            _parse()
+    return MANIFEST_PATH
+
+
+def _parse() -> None:
+    command = [
+        dbt_executable(),
+        "parse",
+        "--quiet",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+    ]
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"dbt parse failed: {(done.stdout + done.stderr).strip()[-500:]}")
+
+
+# -- mart definitions ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class ColumnDefinition:
+    mart: str
+    column: str
+    description: str
+    begriff_en: str
+    einheit: str
+    formel: str
+    hinweis: str
+    data_type: str
+
+
+@dataclass(frozen=True)
+class MartDefinition:
+    name: str
+    description: str
+    grain: tuple[str, ...] | None  # the columns of its unique_combination test
+    columns: dict[str, ColumnDefinition]  # in documentation order
+
+
+def mart_definitions(manifest_path: Path | None = None) -> dict[str, MartDefinition]:
+    """Every model of schema ``marts`` by name (sorted), from the dbt manifest; without a
+    path, the project's manifest (parsed first if missing)."""
+    if manifest_path is not None:
+        path = Path(manifest_path)
+    else:
+        path = MANIFEST_PATH if MANIFEST_PATH.exists() else ensure_manifest()
+    stat = path.stat()
+    return _read_definitions(path, stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _read_definitions(path: Path, mtime_ns: int, size: int) -> dict[str, MartDefinition]:
+    # (mtime_ns, size) key the cache: a re-parsed manifest is read again.
+    nodes = json.loads(path.read_text(encoding="utf-8"))["nodes"]
+    marts = [
+        _mart(node, nodes)
+        for node in nodes.values()
+        if node["resource_type"] == "model" and node["config"].get("schema") == "marts"
+    ]
+    return {m.name: m for m in sorted(marts, key=lambda m: m.name)}
+
+
+def _mart(node: dict[str, Any], nodes: dict[str, Any]) -> MartDefinition:
+    grain = next(
+        (
+            t["test_metadata"]["kwargs"].get("combination_of_columns")
+            for t in nodes.values()
+            if t["resource_type"] == "test"
+            and t.get("attached_node") == node["unique_id"]
+            and t.get("test_metadata", {}).get("name") == "unique_combination"
+        ),
+        None,
+    )
+    columns = {}
+    for name, column in node["columns"].items():
+        meta = column.get("meta") or {}
+        columns[name] = ColumnDefinition(
+            mart=node["name"],
+            column=name,
+            description=(column.get("description") or "").strip(),
+            begriff_en=meta.get("begriff_en") or "",
+            einheit=meta.get("einheit") or "",
+            formel=meta.get("formel") or "",
+            hinweis=meta.get("hinweis") or "",
+            data_type=column.get("data_type") or "",
+        )
+    return MartDefinition(
+        name=node["name"],
+        description=(node.get("description") or "").strip(),
+        grain=tuple(grain) if grain else None,
+        columns=columns,
+    )
+
+
+def column(mart: str, name: str) -> ColumnDefinition:
+    """Definition of ``mart.name``; a KeyError names a figure without documentation."""
+    return mart_definitions()[mart].columns[name]
+
+
+def definition_versions() -> list[dict[str, str]]:
+    """The metric definition versions, as listed in the seed ``metric_definitions.csv``."""
+    with open(DEFINITION_VERSIONS, encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
