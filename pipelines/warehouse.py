@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -62,20 +63,42 @@ def ensure_manifest(*, force: bool = False) -> Path:
     return MANIFEST_PATH
 
 
+# What a parse leaves in target/ that later runs read (the partial-parse state makes the
+# next parse fast).
+PARSE_ARTIFACTS = ("partial_parse.msgpack", "manifest.json")
+
+
 def _parse() -> None:
-    command = [
-        dbt_executable(),
-        "parse",
-        "--quiet",
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-    ]
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"dbt parse failed: {(done.stdout + done.stderr).strip()[-500:]}")
+    """Parse into a private target directory, then swap the artifacts into ``target/`` with
+    atomic renames: processes reading the manifest meanwhile (another ``ozg run``, a test
+    worker) see the old or the new file, never one half written."""
+    target = DBT_PROJECT_DIR / "target"
+    private = target / f".parse-{uuid.uuid4().hex[:8]}"
+    private.mkdir()
+    try:
+        state = target / "partial_parse.msgpack"
+        if state.exists():
+            shutil.copyfile(state, private / state.name)
+        command = [
+            dbt_executable(),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(private),
+        ]
+        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"dbt parse failed: {(done.stdout + done.stderr).strip()[-500:]}")
+        for name in PARSE_ARTIFACTS:  # the manifest last: it is what readers look for
+            if (private / name).exists():
+                os.replace(private / name, target / name)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 # -- mart definitions ---------------------------------------------------------------------
