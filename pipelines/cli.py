@@ -248,7 +248,10 @@ def _partition_notices(metadata: dict) -> list[str]:  # type: ignore[type-arg]
     notices = []
     unknown_ars = metadata.get("ars_not_in_gebietsstand")
     if unknown_ars is not None and unknown_ars.value:
-        listed = ", ".join(f"{ars} ({n} Einträge)" for ars, n in unknown_ars.value.items())
+        listed = ", ".join(
+            f"{ars} ({n} {'Eintrag' if n == 1 else 'Einträge'})"
+            for ars, n in unknown_ars.value.items()
+        )
         notices.append(
             f"ARS nicht im Gemeindeverzeichnis (Gebietsstand): {listed} – in Quarantäne "
             "(ars_not_in_gebietsstand); Abhilfe: neuere Ausgabe wählen (OZG_GV100AD_EDITION)"
