@@ -29,15 +29,6 @@ class EmptyCause:
     unresolved_total: int = 0
 
 
-def _has_table(marts: PublishedMarts, name: str) -> bool:
-    found = marts.one(
-        "select count(*) as n from information_schema.tables "
-        "where table_schema = 'marts' and table_name = ?",
-        [name],
-    )
-    return bool(found and found["n"])
-
-
 def _count(marts: PublishedMarts, sql: str, params: list[object]) -> int:
     found = marts.one(sql, params)
     return int(found["n"]) if found and found["n"] is not None else 0
@@ -59,44 +50,28 @@ def empty_cause(marts: PublishedMarts, snapshot: date) -> EmptyCause:
             "(Tabelle verfuegbarkeit: 0 Zeilen). Der Qualitätsbericht "
             "(data/quality/report.html) nennt, ob der Abruf leer war oder blockiert wurde."
         )
-    unresolved: list[Row] = []
-    unresolved_total = 0
-    if _has_table(marts, COMPETENCE_MART):
-        total = _count(
-            marts,
-            f"select count(distinct leika_key) as n from marts.{COMPETENCE_MART} "
-            "where snapshot_date = ? and land = ?",
-            [snapshot, land],
-        )
-        unresolved_total = _count(
-            marts,
-            f"select count(distinct leika_key) as n from marts.{COMPETENCE_MART} "
-            "where snapshot_date = ? and land = ? and not zugeordnet",
-            [snapshot, land],
-        )
-        kommunal = _count(
-            marts,
-            f"select count(distinct leika_key) as n from marts.{COMPETENCE_MART} "
-            "where snapshot_date = ? and land = ? and zugeordnet and ("
-            "kreisangehoerige_gemeinde or kreisangehoerige_stadt or sonderstatusstadt "
-            "or kreisfreie_stadt or landkreis)",
-            [snapshot, land],
-        )
-        reasons.append(
-            f"Von {integer(total)} Leistungen im Katalog haben {integer(unresolved_total)} keine "
-            f"Zuständigkeit („nicht zugeordnet“); {integer(kommunal)} sind einem kommunalen "
-            "Gebietstyp zugeordnet. Eine Leistung ohne Zuständigkeit zählt in keinem Nenner – "
-            "ohne eine einzige kommunal zugeordnete Leistung hat keine Kommune eine anwendbare "
-            "Leistung."
-        )
-        unresolved = marts.rows(
-            f"select leika_key, any_value(leika_name) as leika_name, "
-            f"any_value(ozg_id) as ozg_id, any_value(typisierung) as typisierung "
-            f"from marts.{COMPETENCE_MART} "
-            "where snapshot_date = ? and land = ? and not zugeordnet "
-            f"group by leika_key order by leika_key limit {LISTED}",
-            [snapshot, land],
-        )
+    # The mart's grain is Land × Stichtag × LeiKa key: one row per Leistung.
+    counts = marts.one(
+        "select count(*) as total, count(*) filter (where not zugeordnet) as unresolved, "
+        "count(*) filter (where zugeordnet and (kreisangehoerige_gemeinde or "
+        "kreisangehoerige_stadt or sonderstatusstadt or kreisfreie_stadt or landkreis)) "
+        f"as kommunal from marts.{COMPETENCE_MART} where snapshot_date = ? and land = ?",
+        [snapshot, land],
+    ) or {"total": 0, "unresolved": 0, "kommunal": 0}
+    unresolved_total = int(counts["unresolved"])
+    reasons.append(
+        f"Von {integer(counts['total'])} Leistungen im Katalog haben {integer(unresolved_total)} "
+        f"keine Zuständigkeit („nicht zugeordnet“); {integer(counts['kommunal'])} sind einem "
+        "kommunalen Gebietstyp zugeordnet. Eine Leistung ohne Zuständigkeit zählt in keinem "
+        "Nenner – ohne eine einzige kommunal zugeordnete Leistung hat keine Kommune eine "
+        "anwendbare Leistung."
+    )
+    unresolved = marts.rows(
+        f"select leika_key, leika_name, ozg_id, typisierung from marts.{COMPETENCE_MART} "
+        "where snapshot_date = ? and land = ? and not zugeordnet "
+        f"order by leika_key limit {LISTED}",
+        [snapshot, land],
+    )
     reasons.append(
         "Abhilfe: Zuständigkeitsregeln ergänzen – in "
         f"{COMPETENCE_SEED} eine Zeile je OZG-ID oder LeiKa-Schlüssel mit den zuständigen "
