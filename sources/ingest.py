@@ -224,7 +224,7 @@ def land_dashboard(
     force: bool = False,
     drift: DriftLog | None = None,
 ) -> LandingReport:
-    """Land the ARS list and one data query per (ARS, perspective): with the ``export``
+    """Land the ARS list and one data query per (ARS, query scope): with the ``export``
     endpoint one file per query (a 413 pages that query instead), with ``paged`` its pages.
     Unknown fields of the landed bodies are noted in ``drift``."""
     settings = effective_settings(settings)
@@ -304,7 +304,7 @@ def _data_job(
     size: int,
     endpoint: str = "paged",
 ) -> Callable[[], list[str]]:
-    perspective = "above" if above else "own"
+    query_scope = "above" if above else "own"
 
     def paged(note: dict[str, object] | None = None) -> list[str]:
         return land_paged(
@@ -315,7 +315,7 @@ def _data_job(
                 ars, i, size, include_above=above, include_below=False
             ),
             page_info=dashboard.page_info,
-            name=lambda p, i: f"data_{ars}_{perspective}_p{p}_{i:04d}.json",
+            name=lambda p, i: f"data_{ars}_{query_scope}_p{p}_{i:04d}.json",
             note=note,
         )
 
@@ -386,7 +386,7 @@ def read_dashboard(landing: SnapshotLanding, *, drift: DriftLog | None = None) -
     for group in sorted(landing.groups()):
         if not group.startswith("data/"):
             continue
-        _, ars, perspective = group.split("/")
+        _, ars, query_scope = group.split("/")
         for entry, body in landing.group_bodies(group):
             answer = dashboard.parse_data_body(
                 body, entry.url, entry.headers.get("content-type"), drift=drift
@@ -394,7 +394,7 @@ def read_dashboard(landing: SnapshotLanding, *, drift: DriftLog | None = None) -
             frames.append(
                 answer.frame.with_columns(
                     pl.lit(ars).alias("query_ars"),
-                    pl.lit(perspective == "above").alias("include_above"),
+                    pl.lit(query_scope == "above").alias("include_above"),
                     pl.lit(entry.name).alias("raw_file"),
                     pl.lit(entry.sha256).alias("raw_sha256"),
                     pl.int_range(pl.len(), dtype=pl.Int32).alias("record_index"),

@@ -87,7 +87,7 @@ def _independent_counts(data_dir: Path, snapshot: date) -> pl.DataFrame:
     )
     online = (
         entries.filter(
-            (pl.col("perspective") == "own")
+            (pl.col("query_scope") == "own")
             & pl.col("url").is_not_null()
             & (pl.col("url") != "")
             & (pl.col("online_status") == "ok")
@@ -141,7 +141,7 @@ def test_pilot_comparison_shows_six_pilots_with_sensible_figures(
 ) -> None:
     rows = warehouse.sql(
         "select ars, snapshot_date, perspektive, quote_online, peer_n, peer_median, "
-        "hessen_median, n_anwendbar, sample, definition_version from marts.mart_pilotvergleich"
+        "land_median, n_anwendbar, sample, definition_version from marts.mart_pilotvergleich"
     ).pl()
     assert set(rows["ars"]) == set(PILOT_ARS)
     assert rows["snapshot_date"].n_unique() == len(SAMPLE_SNAPSHOTS)

@@ -85,7 +85,7 @@ def relabel(
 def break_entries(frame: pl.DataFrame) -> pl.DataFrame:
     """Own entries of the Gemeinden with an odd last ARS digit lose their URL."""
     odd = pl.col("query_ars").str.slice(11, 1).cast(pl.Int32) % 2 == 1
-    broken = (pl.col("perspective") == "own") & odd
+    broken = (pl.col("query_scope") == "own") & odd
     return frame.with_columns(pl.when(broken).then(None).otherwise(pl.col("url")).alias("url"))
 
 

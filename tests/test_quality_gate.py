@@ -167,7 +167,7 @@ def test_every_repairable_defect_is_repaired(built: Built) -> None:
         if defect["kind"] == "duplicate_record":
             kept = table.filter(
                 (pl.col("query_ars") == defect["query_ars"])
-                & (pl.col("perspective") == "own")
+                & (pl.col("query_scope") == "own")
                 & (pl.col("leika_key") == defect["leika_key"])
             )
             assert own.height == 2 * kept.height >= 2
@@ -348,8 +348,8 @@ def _corrupt(table: str, id_: str, case: Case) -> tuple[pl.DataFrame, dict[str, 
             frame.clear(),
             {**params, "required_query_ars": []},
         ),
-        ("verfuegbarkeit", "perspective_closed_set"): lambda: (
-            _set(frame, row, "perspective", "both"),
+        ("verfuegbarkeit", "query_scope_closed_set"): lambda: (
+            _set(frame, row, "query_scope", "both"),
             params,
         ),
         ("verfuegbarkeit", "online_status_closed_set"): lambda: (

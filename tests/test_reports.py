@@ -265,7 +265,7 @@ def test_workbook_figures_equal_the_marts(workbook, marts) -> None:  # type: ign
         assert got["Anwendbare Leistungen"] == row["n_anwendbar"]
         assert got["Online-Quote"] == pytest.approx(row["quote_online"])
         assert got["Median Vergleichsgruppe"] == pytest.approx(row["peer_median"])
-        assert got["Hessen-Median"] == pytest.approx(row["hessen_median"])
+        assert got["Hessen-Median"] == pytest.approx(row["land_median"])
         assert got["Anschlusslücken"] == row["n_luecken"]
 
     availability = sheet_records(workbook["Verfügbarkeit"])
@@ -412,7 +412,7 @@ def test_pilot_steckbrief_headline_numbers_equal_the_marts(
                 assert visit.text(f'[data-kennzahl="n_anwendbar"]{key}') == str(row["n_anwendbar"])
                 assert visit.text(f'[data-kennzahl="peer_median"]{key}') == pct(row["peer_median"])
                 assert visit.text(f'[data-kennzahl="land_median"]{key}') == pct(
-                    row["hessen_median"]
+                    row["land_median"]
                 )
                 assert visit.text(f'[data-kennzahl="rang_peer"]{key}') == str(row["rang_peer"])
                 assert visit.text('[data-kennzahl="n_luecken"]') == str(row["n_luecken"])

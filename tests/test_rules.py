@@ -366,7 +366,7 @@ def test_verfuegbarkeit_repairs(verfuegbarkeit: tuple[pl.DataFrame, normalize.No
     assert kept[17]["datenstand"] is None and kept[17]["aktiv"] is None
     first = kept[0]
     assert first["snapshot"] == SNAPSHOT
-    assert first["perspective"] == "own"
+    assert first["query_scope"] == "own"
     assert first["aktiv"] is True
     assert first["datenstand"] == date(2026, 1, 28)
     assert first["ozg_id"] == "90001"
@@ -392,7 +392,7 @@ def test_verfuegbarkeit_grain_includes_the_perspective(gebiete: pl.DataFrame) ->
     )
     result = normalize.normalize_verfuegbarkeit(entries, SNAPSHOT, gebiete, sample=False)
     assert result.quarantine.is_empty()
-    assert sorted(result.table["perspective"]) == ["above", "own"]
+    assert sorted(result.table["query_scope"]) == ["above", "own"]
     assert result.table["sample"].to_list() == [False, False]
 
 

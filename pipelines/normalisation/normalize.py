@@ -66,7 +66,7 @@ VERFUEGBARKEIT_SCHEMA = pl.Schema(
     {
         "snapshot": pl.Date,
         "query_ars": pl.String,
-        "perspective": pl.String,
+        "query_scope": pl.String,
         "leika_key": pl.String,
         "leika_name": pl.String,
         "ars": pl.String,
@@ -124,7 +124,7 @@ QUARANTINE_SCHEMA = pl.Schema(
 GRAINS: dict[str, tuple[str, ...]] = {
     "gebiete": ("snapshot", "ars", "ebene"),
     "leistungen": ("snapshot", "leika_key"),
-    "verfuegbarkeit": ("snapshot", "query_ars", "perspective", "leika_key", "ars", "url"),
+    "verfuegbarkeit": ("snapshot", "query_ars", "query_scope", "leika_key", "ars", "url"),
     "onlinedienste": ("snapshot", "query_ars", "id_lb", "id_od"),
 }
 SCHEMAS = {
@@ -442,7 +442,7 @@ def normalize_verfuegbarkeit(
         pl.when(pl.col("include_above"))
         .then(pl.lit("above"))
         .otherwise(pl.lit("own"))
-        .alias("perspective"),
+        .alias("query_scope"),
         pl.col("_leika").alias("leika_key"),
         rules.clean_text(pl.col("leika_name")).alias("leika_name"),
         pl.col("_ars").alias("ars"),

@@ -49,10 +49,9 @@ HEADERS: dict[str, str] = {
     "abstand_peer_median": "Abstand zum Median der Vergleichsgruppe",
     "land_n": "Kommunen gleicher Art in Hessen",
     "land_median": "Hessen-Median",
-    "hessen_median": "Hessen-Median",
     "perzentil_land": "Perzentil in Hessen",
     "rang_land": "Rang in Hessen",
-    "abstand_hessen_median": "Abstand zum Hessen-Median",
+    "abstand_land_median": "Abstand zum Hessen-Median",
     # priority basket
     "korb": "Prioritätenkorb",
     "position": "Position",

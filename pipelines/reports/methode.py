@@ -91,7 +91,7 @@ def method_context(
             ("Perspektive", column("mart_peer_vergleich", "perspektive")),
             ("Vergleichsgruppe", column("mart_peer_vergleich", "peer_gruppe")),
             ("Median der Vergleichsgruppe", column("mart_peer_vergleich", "peer_median")),
-            ("Hessen-Median", column("mart_pilotvergleich", "hessen_median")),
+            ("Hessen-Median", column("mart_pilotvergleich", "land_median")),
             ("Rang", column("mart_peer_vergleich", "rang_peer")),
             ("Anbieter-Zerlegung", column("mart_verfuegbarkeit_kommune", "anteil_eigen")),
             ("Prioritätenkorb", column("mart_prioritaeten_kommune", "quote_korb")),

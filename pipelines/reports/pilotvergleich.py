@@ -29,7 +29,7 @@ def comparison_context(
     rank = {ars: i for i, ars in enumerate(pilot_order)}
     # One axis for both perspectives, so the two dot plots read alike.
     x_floor = charts.axis_floor(
-        [r[f] for r in rows for f in ("quote_online", "peer_median", "hessen_median")]
+        [r[f] for r in rows for f in ("quote_online", "peer_median", "land_median")]
     )
     rows.sort(key=lambda r: (rank.get(r["ars"], len(rank)), r["ars"]))
     sections = []
@@ -43,7 +43,7 @@ def comparison_context(
                 {
                     "kommune": r["quote_online"],
                     "peer": r["peer_median"],
-                    "hessen": r["hessen_median"],
+                    "hessen": r["land_median"],
                 },
                 f"{percent(r['quote_online'])} ({integer(r['n_online'])} von "
                 f"{integer(r['n_anwendbar'])})",
@@ -60,7 +60,7 @@ def comparison_context(
             description="Punktdiagramm auf einer gemeinsamen Achse von 0 bis 100 %: "
             + "; ".join(
                 f"{r['name']} {percent(r['quote_online'])}, Median Vergleichsgruppe "
-                f"{percent(r['peer_median'])}, Hessen-Median {percent(r['hessen_median'])}"
+                f"{percent(r['peer_median'])}, Hessen-Median {percent(r['land_median'])}"
                 for r in selected
             )
             + ".",
@@ -69,14 +69,14 @@ def comparison_context(
         sections.append({"key": key, "rows": selected, "chart": chart})
 
     history = marts.rows(
-        "select snapshot_date, ars, name, quote_online, peer_median, hessen_median "
+        "select snapshot_date, ars, name, quote_online, peer_median, land_median "
         "from marts.mart_pilotvergleich where perspektive = 'traeger' and snapshot_date <= ? "
         "and land = ? order by snapshot_date",
         [snapshot, marts.land],
     )
     dates = sorted({r["snapshot_date"] for r in history})
     y_floor = charts.axis_floor(
-        [r[f] for r in history for f in ("quote_online", "peer_median", "hessen_median")]
+        [r[f] for r in history for f in ("quote_online", "peer_median", "land_median")]
     )
     trends = []
     for ars in sorted({r["ars"] for r in history}, key=lambda a: (rank.get(a, len(rank)), a)):
@@ -97,7 +97,7 @@ def comparison_context(
                     [
                         charts.Series("Pilotkommune", "kommune", values("quote_online")),
                         charts.Series("Median Vergleichsgruppe", "peer", values("peer_median")),
-                        charts.Series("Hessen-Median", "hessen", values("hessen_median")),
+                        charts.Series("Hessen-Median", "hessen", values("land_median")),
                     ],
                     chart_id=f"verlauf-{ars}",
                     title=f"{name}: Online-Quote (Trägersicht) im Zeitverlauf",
@@ -125,7 +125,7 @@ def comparison_context(
                 "quote_online",
                 "n_anwendbar",
                 "peer_median",
-                "hessen_median",
+                "land_median",
                 "abstand_peer_median",
                 "rang_peer",
                 "quote_korb",

@@ -4,5 +4,5 @@ select snapshot_date, anbieter_ars, leika_key,
        min(url) as url,
        count(distinct url) as n_urls
 from {{ ref('stg_verfuegbarkeit') }}
-where perspective = 'own' and eintrag_online
+where query_scope = 'own' and eintrag_online
 group by all

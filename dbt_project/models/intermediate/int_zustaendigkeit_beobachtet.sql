@@ -1,5 +1,5 @@
 -- Observed competence (layer 2 of int_leistung_zustaendigkeit), one row per Land × snapshot ×
--- Leistung. Evidence is the OWN entries of the Land's Kommunen (perspective own, entry ARS =
+-- Leistung. Evidence is the OWN entries of the Land's Kommunen (query_scope own, entry ARS =
 -- the queried Kommune's ARS) over the observation window = every snapshot of that Land in
 -- the lake; the result is the same for every snapshot of a Land (a new snapshot can restate
 -- earlier ones). Land and Bund entries are never evidence: they may serve the Gemeinden.
@@ -49,7 +49,7 @@ eintraege as (
     from {{ ref('stg_verfuegbarkeit') }} v
     left join {{ ref('stg_leistungen') }} l
         on l.snapshot_date = v.snapshot_date and l.leika_key = v.leika_key
-    where v.perspective = 'own' and v.anbieter_ars = v.query_ars
+    where v.query_scope = 'own' and v.anbieter_ars = v.query_ars
 ),
 eigen as (
     -- Own entries of Kommunen, with the Gebietstyp the Kommune had at that snapshot.

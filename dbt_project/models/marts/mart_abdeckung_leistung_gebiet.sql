@@ -44,7 +44,7 @@ api_eintrag as (
                 when 'kreisweit flächendeckend' then 2
                 when 'in mind. einer Kommune verfügbar' then 1 end) as api_rang
     from {{ ref('stg_verfuegbarkeit') }}
-    where perspective = 'own' and eintrag_online
+    where query_scope = 'own' and eintrag_online
     group by all
 ),
 api_bund as (

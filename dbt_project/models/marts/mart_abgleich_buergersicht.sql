@@ -4,7 +4,7 @@
 with api as (
     select distinct snapshot_date, query_ars as ars, leika_key
     from {{ ref('stg_verfuegbarkeit') }}
-    where perspective = 'above' and eintrag_online
+    where query_scope = 'above' and eintrag_online
 ),
 rekonstruiert as (
     select b.snapshot_date, b.ars, b.leika_key

@@ -15,10 +15,10 @@ luecken as (
 select
     p.snapshot_date, p.land, p.as_of, p.ars, p.name, p.kommunenart, p.gebietstyp, p.peer_gruppe,
     p.perspektive, p.n_anwendbar, p.n_online, p.quote_online,
-    p.peer_n, p.peer_median, p.land_n, p.land_median as hessen_median,
+    p.peer_n, p.peer_median, p.land_n, p.land_median,
     p.perzentil_peer, p.z_peer, p.rang_peer, p.rang_land,
     p.quote_online - p.peer_median as abstand_peer_median,
-    p.quote_online - p.land_median as abstand_hessen_median,
+    p.quote_online - p.land_median as abstand_land_median,
     k.n_anwendbar_korb, k.n_online_korb, k.quote_korb,
     coalesce(l.n_luecken, 0) as n_luecken,
     p.definition_version, p.sample

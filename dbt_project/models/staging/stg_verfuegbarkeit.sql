@@ -10,7 +10,7 @@ with gelesen as (
 select
     snapshot as snapshot_date,
     left(query_ars, 2) as land,
-    query_ars, perspective, leika_key, leika_name, ars as anbieter_ars, anbieter_ebene,
+    query_ars, query_scope, leika_key, leika_name, ars as anbieter_ars, anbieter_ebene,
     ozg_id, url, online_status, aktiv, art_flaechendeckung, begruendung_nicht_beruecksichtigt,
     datenstand, sample,
     -- Definition v1 (docs/metrics.md §6.0): an entry makes a Leistung online when it has a
