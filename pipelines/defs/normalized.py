@@ -156,7 +156,8 @@ verfuegbarkeit = _normalized_asset(
         dg.AssetKey(["normalized", "gebiete"]),
         dg.AssetKey(["normalized", "leistungen"]),
     ],
-    "Availability entries per query ARS and query scope (own entries or also those from above): LeiKa key, providing ARS and its "
+    "Availability entries per query ARS and query scope (own, or also from above): LeiKa key, "
+    "providing ARS and its "
     "Ebene, OZG-ID, URL, online status, aktiv, Flächendeckung, Datenstand.",
 )
 onlinedienste = _normalized_asset(
