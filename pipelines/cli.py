@@ -1,4 +1,4 @@
-"""``ozg``: run the whole asset graph through Dagster and print what happened.
+"""``ozg``: run the code location's jobs through Dagster and print what happened.
 
     ozg run [--mode sample|live] [--land 06|05,06|all] [--snapshot YYYY-MM-DD]
             [--gv100ad-edition YYYY-MM-DD] [--force-refetch]
@@ -158,40 +158,43 @@ def _failure_reason(result) -> str:  # type: ignore[no-untyped-def]
     return "the run failed (see the Dagster run log)"
 
 
+def pipeline_jobs(definitions):  # type: ignore[no-untyped-def]
+    """The ingest and the publish job, resolved from the code location's definitions."""
+    from pipelines.jobs import INGEST_JOB, PUBLISH_JOB
+
+    return definitions.resolve_job_def(INGEST_JOB), definitions.resolve_job_def(PUBLISH_JOB)
+
+
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 def run_pipeline(
     settings: Settings, snapshots: list[date], *, force_refetch: bool = False, echo=print
 ) -> list[SnapshotOutcome]:  # type: ignore[no-untyped-def]
+    """The jobs of the code location's definitions, as the schedule and the UI run them:
+    the ingest job once per Land × snapshot, then the publish job once."""
     import dagster as dg
 
     from pipelines.warehouse import ensure_manifest
 
     ensure_manifest(force=True)  # the graph must match the dbt project as it is now
-    from pipelines.definitions import PARTITIONED_ASSETS
-    from pipelines.defs.docs import DOC_ASSETS
-    from pipelines.defs.marts import MART_ASSETS, dbt_resource
-    from pipelines.defs.publish import PUBLISH_ASSETS
-    from pipelines.defs.reports import REPORT_ASSETS
+    from pipelines.definitions import build_definitions
     from pipelines.partitions import scope_key
-    from pipelines.resources import OzgSettings
 
-    resources = {
-        "ozg": OzgSettings.from_settings(settings, force_refetch=force_refetch),
-        "dbt": dbt_resource(),
-    }
+    definitions = build_definitions(settings, force_refetch=force_refetch, step_retries=False)
+    ingest, publish = pipeline_jobs(definitions)
     outcomes = []
     with dg.DagsterInstance.get() as instance:
         for land, snapshot in [
             (land, snapshot) for land in settings.lands for snapshot in snapshots
         ]:
             started = time.monotonic()
-            result = dg.materialize(
-                PARTITIONED_ASSETS,
+            result = ingest.execute_in_process(
                 partition_key=scope_key(land, snapshot),
-                resources=resources,
                 instance=instance,
                 raise_on_error=False,
                 tags={"ozg/mode": settings.mode, "ozg/land": land},
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                run_config=QUIET_CONSOLE,
             )
             if not result.success:
                 raise RunFailed(f"Land {land} snapshot {snapshot}: {_failure_reason(result)}")
@@ -212,15 +215,11 @@ def run_pipeline(
         log_path.parent.mkdir(parents=True, exist_ok=True)
         # dbt's own log (hundreds of lines) goes to a file; the summary stays readable.
         with open(log_path, "w", encoding="utf-8") as log, redirect_stdout(log):
-            final = [*MART_ASSETS, *DOC_ASSETS, *PUBLISH_ASSETS, *REPORT_ASSETS]
-            result = dg.materialize(
-                [*PARTITIONED_ASSETS, *final],
-                selection=dg.AssetSelection.assets(*final),
-                resources=resources,
+            result = publish.execute_in_process(
                 instance=instance,
                 raise_on_error=False,
                 tags={"ozg/mode": settings.mode, "ozg/land": ",".join(settings.lands)},
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                run_config=QUIET_CONSOLE,
             )
         if not result.success:
             raise RunFailed(f"dbt marts: {_failure_reason(result)} (log: {log_path})")

@@ -52,3 +52,24 @@ def run_tags(data_dir: Path, run_id: str) -> dict[str, str]:
 def run_start(data_dir: Path, run_id: str) -> float:
     with _instance(data_dir) as instance:
         return instance.get_run_stats(run_id).start_time or 0
+
+
+def materialized_keys(data_dir: Path) -> dict[str, set[str]]:
+    """Per asset key (user string), the partitions it was materialised for ("" = none)."""
+    with _instance(data_dir) as instance:
+        keys: dict[str, set[str]] = {}
+        for key in instance.get_asset_keys():
+            records = instance.fetch_materializations(key, limit=1000).records
+            if records:
+                keys[key.to_user_string()] = {
+                    (r.asset_materialization.partition or "") if r.asset_materialization else ""
+                    for r in records
+                }
+        return keys
+
+
+def job_runs(data_dir: Path) -> list[tuple[str, str | None]]:
+    """(job name, partition tag) of every run, oldest first."""
+    with _instance(data_dir) as instance:
+        runs = reversed(instance.get_runs())
+        return [(run.job_name, run.tags.get("dagster/partition")) for run in runs]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from dagster_history import materializations, run_tags, step_seconds
+from dagster_history import job_runs, materializations, materialized_keys, run_tags, step_seconds
 
 from sources.sample.server import serve_in_thread
 
@@ -232,6 +232,32 @@ def test_sample_run_prints_banner_rows_and_output_locations(sample_runs: SampleR
     assert printed_path(out, "Dagster home:") == data_dir / "dagster"
     assert (data_dir / "dagster" / "dagster.yaml").is_file()
     assert "FAILED" not in sample_runs.first.stderr
+
+
+def test_ozg_run_materialises_the_asset_graph_of_the_definitions(
+    sample_runs: SampleRuns,
+) -> None:
+    """`ozg run` runs the code location's jobs, nothing of its own: every asset of the
+    definitions' graph was materialised (the partitioned ones for the requested
+    partition), nothing else was, once per run, and by the two jobs the UI offers."""
+    from pipelines.definitions import build_definitions
+    from pipelines.jobs import INGEST_JOB, PUBLISH_JOB
+    from sources.config import Settings
+
+    graph = build_definitions(Settings(data_dir=sample_runs.data_dir)).resolve_asset_graph()
+    expected = {
+        key.to_user_string(): ({PARTITION} if graph.get(key).partitions_def else {""})
+        for key in graph.materializable_asset_keys
+    }
+    assert len(expected) > 30 and any(k.startswith("marts/") for k in expected)
+    assert materialized_keys(sample_runs.data_dir) == expected
+    # Two `ozg run`s: each ran the ingest job for its one partition, then the publish job.
+    assert job_runs(sample_runs.data_dir) == [
+        (INGEST_JOB, PARTITION),
+        (PUBLISH_JOB, None),
+        (INGEST_JOB, PARTITION),
+        (PUBLISH_JOB, None),
+    ]
 
 
 def test_sample_run_lands_every_source_with_a_sample_manifest(sample_runs: SampleRuns) -> None:

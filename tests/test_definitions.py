@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -182,3 +183,90 @@ def test_importing_the_code_location_does_not_import_great_expectations(tmp_path
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "False True"
+
+
+# -- the graph wired once: two jobs derived from the assets, autoloaded from pipelines/defs ---
+def test_the_ingest_job_holds_the_partitioned_assets_and_the_publish_job_the_rest(
+    loaded_defs: dg.Definitions, graph
+) -> None:  # type: ignore[no-untyped-def]
+    from pipelines.jobs import INGEST_JOB, PUBLISH_JOB
+
+    ingest = loaded_defs.resolve_job_def(INGEST_JOB)
+    publish = loaded_defs.resolve_job_def(PUBLISH_JOB)
+    assert set(ingest.asset_layer.selected_asset_keys) == RAW_KEYS | NORMALIZED_KEYS
+    assert ingest.partitions_def == scope_partitions
+    published = set(publish.asset_layer.selected_asset_keys)
+    assert publish.partitions_def is None
+    # Together exactly the materialisable graph, each asset in one job.
+    assert published | RAW_KEYS | NORMALIZED_KEYS == set(graph.materializable_asset_keys)
+    assert not published & (RAW_KEYS | NORMALIZED_KEYS)
+    for key in ("marts/mart_pilotvergleich", "docs/metrikverzeichnis", "published/warehouse"):
+        assert dg.AssetKey.from_user_string(key) in published, key
+    assert dg.AssetKey(["published", "reports"]) in published
+    # dbt tests and the normalised tables' gates run in the job of their asset.
+    checks = set(publish.asset_layer.asset_graph.asset_check_keys)
+    assert any(c.asset_key.path[0] == "marts" for c in checks)
+
+
+def test_schedule_and_sensors_target_the_two_jobs(loaded_defs: dg.Definitions) -> None:
+    from pipelines.jobs import INGEST_JOB, PUBLISH_JOB
+
+    jobs = {job.name for job in loaded_defs.jobs or []}
+    assert jobs == {INGEST_JOB, PUBLISH_JOB}
+    (schedule,) = loaded_defs.schedules or []
+    assert (schedule.name, schedule.job_name) == ("ozg_monatlich", INGEST_JOB)
+    sensors = {s.name: s for s in loaded_defs.sensors or []}
+    assert set(sensors) == {"neuer_datenstand", "nach_ingest", "fehlerprotokoll"}
+    assert sensors["neuer_datenstand"].job_name == INGEST_JOB
+    assert sensors["nach_ingest"].job_name == PUBLISH_JOB
+    assert sensors["nach_ingest"].default_status == dg.DefaultSensorStatus.RUNNING
+
+
+PROBE_ASSET = """
+import dagster as dg
+
+from pipelines.partitions import scope_partitions
+
+
+@dg.asset(key=["probe", "unpartitioned"], deps=[dg.AssetKey(["marts", "mart_pilotvergleich"])])
+def probe_unpartitioned() -> None: ...
+
+
+@dg.asset(key=["probe", "partitioned"], partitions_def=scope_partitions)
+def probe_partitioned() -> None: ...
+"""
+
+
+def test_a_module_added_under_pipelines_defs_is_all_it_takes(tmp_path: Path) -> None:
+    """Copy of the code location plus one new module in pipelines/defs/: the code
+    location, its jobs and the jobs `ozg run` executes pick its assets up."""
+    copy = tmp_path / "project"
+    shutil.copytree(
+        PROJECT_ROOT / "pipelines", copy / "pipelines", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for shared in ("dbt_project", "expectations", "dagster.yaml", "pyproject.toml"):
+        (copy / shared).symlink_to(PROJECT_ROOT / shared)
+    (copy / "pipelines" / "defs" / "probe.py").write_text(PROBE_ASSET, encoding="utf-8")
+    code = (
+        "import json, warnings; warnings.simplefilter('ignore')\n"
+        "import pipelines, pipelines.cli as cli\n"
+        "from pipelines.definitions import defs\n"
+        "d = defs()\n"
+        "print(json.dumps({'module': pipelines.__file__, **{job.name: sorted(k.to_user_string() "
+        "for k in job.asset_layer.selected_asset_keys) for job in cli.pipeline_jobs(d)}}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=copy,
+        env=_clean_env(OZG_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(copy)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    jobs = json.loads(done.stdout.strip().splitlines()[-1])
+    assert jobs.pop("module") == str(copy / "pipelines" / "__init__.py")
+    assert "probe/partitioned" in jobs["ozg_ingest"]
+    assert "probe/unpartitioned" in jobs["ozg_publish"]
+    assert "probe/unpartitioned" not in jobs["ozg_ingest"]

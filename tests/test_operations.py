@@ -33,15 +33,18 @@ from filelock import FileLock
 
 from pipelines.defs.automation import (
     LIVE_RUN_CONFIG,
+    evaluate_after_ingest,
     evaluate_upstream,
     fehlerprotokoll,
     neuer_datenstand,
     ozg_monatlich,
 )
+from pipelines.jobs import INGEST_JOB, PUBLISH_JOB
 from pipelines.normalisation import normalize
 from pipelines.normalisation.tables import FINGERPRINT, input_fingerprint
 from pipelines.partitions import scope_key, scope_partitions
 from pipelines.publication.publish import CSV_BOM, publish
+from pipelines.resources import OzgSettings
 from sources.config import PILOT_ARS, HttpSettings, Settings
 from sources.freshness import probe
 from sources.http import SourceError
@@ -555,7 +558,7 @@ def test_a_blocked_gate_fails_the_run_and_leaves_the_published_files_untouched(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         definitions = build_definitions(Settings(data_dir=data_dir))
-    job = definitions.resolve_job_def("ozg_pipeline")  # the job the schedule and sensor run
+    job = definitions.resolve_job_def(INGEST_JOB)  # the job the schedule and sensor run
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
             partition_key=scope_key("06", "2026-10-01"),
@@ -595,7 +598,7 @@ def test_a_blocked_gate_fails_the_run_and_leaves_the_published_files_untouched(
     records = list((data_dir / "runs" / "failures").glob("*.json"))
     assert [p.name for p in records] == [f"{result.run_id}.json"]
     record = json.loads(records[0].read_text("utf-8"))
-    assert record["run_id"] == result.run_id and record["job"] == "ozg_pipeline"
+    assert record["run_id"] == result.run_id and record["job"] == INGEST_JOB
     assert record["tags"]["dagster/partition"] == "06|2026-10-01"
     assert "normalized__gebiete" in record["message"]
     assert record["published_untouched"] is True
@@ -622,18 +625,20 @@ def live_env(monkeypatch: pytest.MonkeyPatch, base: str, data_dir: Path) -> None
 def test_a_second_land_is_its_own_partition_and_reuses_the_nationwide_landings(
     sample_server: Callable[[date], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipelines.definitions import PARTITIONED_ASSETS
-    from pipelines.resources import OzgSettings
+    from pipelines.definitions import build_definitions
     from sources.sample.files import gv100ad_frame
 
     live_env(monkeypatch, sample_server(date(2026, 11, 1)), tmp_path)
-    resources = {"ozg": OzgSettings(mode="live", lands="06,05", data_dir=str(tmp_path))}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        definitions = build_definitions(
+            Settings.from_env(mode="live", lands="06,05"), step_retries=False
+        )
+    ingest = definitions.resolve_job_def(INGEST_JOB)
 
     def materialize(land: str) -> dg.ExecuteInProcessResult:
-        return dg.materialize(
-            PARTITIONED_ASSETS,
+        return ingest.execute_in_process(
             partition_key=scope_key(land, "2026-11-01"),
-            resources=resources,
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
@@ -798,6 +803,75 @@ def test_the_sensor_definition_against_the_sample_server(
         skipped = neuer_datenstand(context)
     assert isinstance(skipped, dg.SkipReason), skipped
     assert state_key in (skipped.skip_message or "")
+
+
+# -- publishing once after a batch of ingest runs ----------------------------------------------
+def test_nach_ingest_publishes_once_after_the_whole_batch_in_the_batch_mode() -> None:
+    from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
+    from dagster._core.test_utils import create_run_for_test
+
+    keys = [dg.AssetKey(["normalized", "gebiete"]), dg.AssetKey(["normalized", "leistungen"])]
+
+    @dg.asset(key=keys[0], partitions_def=scope_partitions)
+    def gebiete(ozg: OzgSettings) -> None: ...
+
+    def ingest_run(instance: dg.DagsterInstance, land: str) -> str:
+        result = dg.materialize(
+            [gebiete],
+            partition_key=scope_key(land, "2026-11-01"),
+            resources={"ozg": OzgSettings()},
+            instance=instance,
+            run_config=LIVE_RUN_CONFIG,
+            tags={"ozg/mode": "live"},
+        )
+        return result.run_id
+
+    with dg.instance_for_test() as instance:
+        assert evaluate_after_ingest(instance, keys, None) == (
+            None,
+            None,
+            "no partition promoted since the last publication",
+        )
+        # A schedule tick: Hessen is done, Bayern still running – nothing is published yet.
+        ingest_run(instance, "06")
+        running = create_run_for_test(
+            instance, job_name=INGEST_JOB, status=dg.DagsterRunStatus.STARTED
+        )
+        request, cursor, reason = evaluate_after_ingest(instance, keys, None)
+        assert (request, cursor, reason) == (None, None, "1 run(s) still queued or running")
+        # A publish run in flight does not hold the batch back; a backfill does.
+        instance.delete_run(running.run_id)
+        create_run_for_test(instance, job_name=PUBLISH_JOB, status=dg.DagsterRunStatus.STARTED)
+        instance.add_backfill(
+            PartitionBackfill(
+                backfill_id="ingest-backfill",
+                status=BulkActionStatus.REQUESTED,
+                from_failure=False,
+                tags={},
+                backfill_timestamp=time.time(),
+            )
+        )
+        assert evaluate_after_ingest(instance, keys, None)[2] == "a backfill is still running"
+        instance.update_backfill(
+            instance.get_backfill("ingest-backfill").with_status(BulkActionStatus.COMPLETED)  # type: ignore[union-attr]
+        )
+        last_run = ingest_run(instance, "09")
+        request, cursor, reason = evaluate_after_ingest(instance, keys, None)
+        assert request is not None and cursor is not None, reason
+        # One request for both partitions, in the mode the batch ran in.
+        assert request.run_key == f"nach-ingest-{cursor}"
+        assert request.run_config == LIVE_RUN_CONFIG
+        assert request.tags == {"ozg/trigger": "nach_ingest", "ozg/after_run": last_run}
+        assert request.partition_key is None
+        # Published: the same state asks for nothing; the next promoted partition does.
+        assert evaluate_after_ingest(instance, keys, cursor) == (
+            None,
+            cursor,
+            "no partition promoted since the last publication",
+        )
+        ingest_run(instance, "06")
+        again, later, _ = evaluate_after_ingest(instance, keys, cursor)
+        assert again is not None and int(later) > int(cursor)  # type: ignore[arg-type]
 
 
 # -- the schedule ----------------------------------------------------------------------------

@@ -1,11 +1,15 @@
 """Schedules and sensors for live operation.
 
 * ``ozg_monatlich``: a monthly schedule (2nd of the month, 06:00 Europe/Berlin) that
-  materialises the current month's snapshot and the marts in live mode, one run per
+  requests the ingest job for the current month's snapshot in live mode, one run per
   Land in scope (``OZG_LAND``: ``06``, a list or ``all``);
 * ``neuer_datenstand``: a cursor-based sensor that probes the Dashboard API and the
-  GV100AD edition per Land and requests one run per new upstream state of a Land (the
-  run key makes a duplicate request a no-op);
+  GV100AD edition per Land and requests one ingest run per new upstream state of a Land
+  (the run key makes a duplicate request a no-op);
+* ``nach_ingest``: once a batch of ingest runs is over (a schedule tick, a sensor's
+  requests or a multi-partition backfill from the UI: nothing queued, running or
+  backfilling any more) and it promoted new partitions, requests the publish job once –
+  marts, docs, publication and reports are built once per batch, not once per partition;
 * ``fehlerprotokoll``: a run-failure sensor that writes a failure record under
   ``data/runs/failures/`` and, if ``OZG_ALERT_WEBHOOK`` is set, posts it there.
 
@@ -14,33 +18,21 @@ sensor and a manual run never write DuckDB concurrently.
 """
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
 import requests
+from dagster._core.execution.backfill import BulkActionStatus  # no public export in 1.13
 
-from pipelines.partitions import scope_key, scope_partitions
+from pipelines.jobs import INGEST_JOB, PUBLISH_JOB
+from pipelines.partitions import scope_key
 from sources.config import Settings, env
 from sources.files import atomic_write_text
 from sources.freshness import probe
 
 LIVE_RUN_CONFIG = {"resources": {"ozg": {"config": {"mode": "live"}}}}
-
-# Transient upstream trouble is retried inside the HTTP layer; in scheduled runs a whole
-# failed step (e.g. a deadline hit) is retried too and resumes from the landed pages.
-# Interactive `ozg run` has no step retries, so a misconfiguration fails fast.
-STEP_RETRY = dg.RetryPolicy(
-    max_retries=2, delay=60, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
-)
-
-ozg_pipeline_job = dg.define_asset_job(
-    name="ozg_pipeline",
-    selection=dg.AssetSelection.all(),
-    partitions_def=scope_partitions,
-    op_retry_policy=STEP_RETRY,
-    description="Raw landing, normalisation, marts and publishing for one Land × snapshot.",
-)
 
 
 def current_snapshot(today: date) -> str:
@@ -51,7 +43,7 @@ def current_snapshot(today: date) -> str:
     name="ozg_monatlich",
     cron_schedule="0 6 2 * *",
     execution_timezone="Europe/Berlin",
-    job=ozg_pipeline_job,
+    job_name=INGEST_JOB,
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Monthly live pull of the current snapshot (the Data Hub updates monthly).",
 )
@@ -108,7 +100,7 @@ def _read_cursor(cursor: str | None, first_land: str) -> dict[str, str]:
 
 @dg.sensor(
     name="neuer_datenstand",
-    job=ozg_pipeline_job,
+    job_name=INGEST_JOB,
     minimum_interval_seconds=6 * 3600,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Requests a run when the Dashboard Datenstand or the GV100AD edition changes.",
@@ -120,6 +112,69 @@ def neuer_datenstand(context: dg.SensorEvaluationContext) -> dg.SensorResult | d
         states = "; ".join(f"Land {land}: {key}" for land, key in json.loads(cursor).items())
         return dg.SkipReason(f"no new upstream data ({states})")
     return dg.SensorResult(run_requests=requests_, cursor=cursor)
+
+
+# A run in one of these states may still write a partition the publish job would read.
+IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+
+
+def evaluate_after_ingest(
+    instance: dg.DagsterInstance, ingest_keys: Iterable[dg.AssetKey], cursor: str | None
+) -> tuple[dg.RunRequest | None, str | None, str]:
+    """Plain logic of ``nach_ingest``: (run request or None, new cursor, reason).
+
+    The cursor is the event-log storage id of the newest ingest materialisation already
+    published. The request carries the ``ozg`` resource config of the run that wrote the
+    newest partition, so a live batch is published in live mode."""
+    busy = [
+        run
+        for run in instance.get_runs(filters=dg.RunsFilter(statuses=IN_FLIGHT))
+        if run.job_name != PUBLISH_JOB
+    ]
+    if busy:
+        return None, cursor, f"{len(busy)} run(s) still queued or running"
+    if instance.get_backfills(status=BulkActionStatus.REQUESTED, limit=1):
+        return None, cursor, "a backfill is still running"
+    seen = int(cursor) if cursor else 0
+    newest: dg.EventLogRecord | None = None
+    for key in ingest_keys:
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, after_storage_id=seen), limit=1
+        ).records
+        if records and (newest is None or records[0].storage_id > newest.storage_id):
+            newest = records[0]
+    if newest is None:
+        return None, cursor, "no partition promoted since the last publication"
+    run = instance.get_run_by_id(newest.run_id)
+    ozg = ((run.run_config if run else {}) or {}).get("resources", {}).get("ozg")
+    request = dg.RunRequest(
+        run_key=f"nach-ingest-{newest.storage_id}",
+        run_config={"resources": {"ozg": ozg}} if ozg else {},
+        tags={"ozg/trigger": "nach_ingest", "ozg/after_run": newest.run_id},
+    )
+    return request, str(newest.storage_id), f"new partitions up to event {newest.storage_id}"
+
+
+@dg.sensor(
+    name="nach_ingest",
+    job_name=PUBLISH_JOB,
+    minimum_interval_seconds=120,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Builds marts, docs, publication and reports once after a batch of ingest runs.",
+)
+def nach_ingest(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    graph = context.repository_def.asset_graph  # type: ignore[union-attr]
+    ingest_keys = [key for key in graph.materializable_asset_keys if graph.get(key).partitions_def]
+    request, cursor, reason = evaluate_after_ingest(context.instance, ingest_keys, context.cursor)
+    if request is None:
+        return dg.SkipReason(reason)
+    return dg.SensorResult(run_requests=[request], cursor=cursor)
 
 
 def write_failure_record(data_dir: Path, record: dict[str, object]) -> Path:
@@ -144,10 +199,3 @@ def fehlerprotokoll(context: dg.RunFailureSensorContext) -> None:
     webhook = env("OZG_ALERT_WEBHOOK").strip()
     if webhook:
         requests.post(webhook, json=record, timeout=10)
-
-
-AUTOMATION = {
-    "jobs": [ozg_pipeline_job],
-    "schedules": [ozg_monatlich],
-    "sensors": [neuer_datenstand, fehlerprotokoll],
-}
