@@ -14,12 +14,14 @@ def _instance(data_dir: Path) -> dg.DagsterInstance:
 
 
 def materializations(
-    data_dir: Path, key: list[str], partition: str
+    data_dir: Path, key: list[str], partition: str | None = None
 ) -> list[tuple[str, dict[str, Any]]]:
     """(run id, metadata values) of each materialisation of ``key``/``partition``, oldest first."""
     with _instance(data_dir) as instance:
         records = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=dg.AssetKey(key), asset_partitions=[partition]),
+            dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey(key), asset_partitions=[partition] if partition else None
+            ),
             limit=10,
             ascending=True,
         ).records
@@ -73,3 +75,20 @@ def job_runs(data_dir: Path) -> list[tuple[str, str | None]]:
     with _instance(data_dir) as instance:
         runs = reversed(instance.get_runs())
         return [(run.job_name, run.tags.get("dagster/partition")) for run in runs]
+
+
+def data_versions(data_dir: Path, key: list[str], partition: str | None = None) -> list[str]:
+    """The data version of each materialisation of ``key``/``partition``, oldest first."""
+    with _instance(data_dir) as instance:
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey(key), asset_partitions=[partition] if partition else None
+            ),
+            limit=10,
+            ascending=True,
+        ).records
+        return [
+            r.asset_materialization.tags.get("dagster/data_version", "")
+            for r in records
+            if r.asset_materialization
+        ]

@@ -22,7 +22,14 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from dagster_history import job_runs, materializations, materialized_keys, run_tags, step_seconds
+from dagster_history import (
+    data_versions,
+    job_runs,
+    materializations,
+    materialized_keys,
+    run_tags,
+    step_seconds,
+)
 
 from sources.sample.server import serve_in_thread
 
@@ -336,6 +343,28 @@ def test_second_sample_run_reuses_the_raw_landing(sample_runs: SampleRuns) -> No
     (first_run,), (second_run,) = first_run_ids, second_run_ids
     # Reusing the landing makes the raw steps faster than landing the snapshot was.
     assert raw_seconds[str(second_run)] < raw_seconds[str(first_run)], raw_seconds
+
+
+def test_assets_carry_dagsters_standard_table_metadata(sample_runs: SampleRuns) -> None:
+    import duckdb
+
+    data_dir = sample_runs.data_dir
+    metadata, _ = _raw_materializations(data_dir)
+    for source in SOURCES:
+        first, second = metadata[source]
+        assert first["dagster/row_count"] == first["rows"] == second["dagster/row_count"] > 0
+        # The data version is the landing manifest's hash: a reused landing keeps it.
+        versions = data_versions(data_dir, ["raw", source], PARTITION)
+        assert len(versions) == 2 and versions[0] == versions[1] != "", (source, versions)
+    published = data_dir / "published" / "ozg.duckdb"
+    with duckdb.connect(str(published), read_only=True) as connection:
+        for mart in ("mart_pilotvergleich", "mart_verfuegbarkeit_kommune", "mart_datenqualitaet"):
+            (_, latest), *_ = reversed(materializations(data_dir, ["marts", mart]))
+            (rows,) = connection.execute(f"select count(*) from marts.{mart}").fetchone()  # type: ignore[misc]
+            assert latest["dagster/row_count"] == rows, mart
+            columns = [c[0] for c in connection.execute(f"describe marts.{mart}").fetchall()]
+            schema = latest["dagster/column_schema"]
+            assert [column.name for column in schema.columns] == columns, mart
 
 
 # -- live mode against the sample server --------------------------------------------------

@@ -2,7 +2,9 @@
 
 dbt sources carry ``meta.dagster.asset_key`` pointing at the normalised assets, so the
 lineage runs raw → normalized → staging → intermediate → marts. dbt tests become asset
-checks; tests with severity error are blocking. dbt is the only writer of the
+checks; tests with severity error are blocking. Each model's materialisation carries
+``dagster/row_count`` and ``dagster/column_schema``; dagster-dbt sets ``code_version``
+from the model's SQL checksum. dbt is the only writer of the
 warehouse file, and every step touching it runs in the ``duckdb`` pool.
 """
 
@@ -57,7 +59,14 @@ def ozg_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, ozg: 
     settings = ozg.settings()
     os.environ.update(dbt_environment(settings.data_dir))
     warehouse_path(settings.data_dir).parent.mkdir(parents=True, exist_ok=True)
-    yield from dbt.cli(["build"], context=context).stream()
+    # Dagster's standard table metadata (dagster/row_count, dagster/column_schema) per model,
+    # read after the build: dagster-dbt waits for dbt to release DuckDB's write lock.
+    yield from (
+        dbt.cli(["build"], context=context)
+        .stream()
+        .fetch_row_counts()
+        .fetch_column_metadata(with_column_lineage=False)
+    )
 
 
 def dbt_resource() -> DbtCliResource:

@@ -5,6 +5,7 @@ reports what landed. The data stay in the raw landing zone (``data/raw``), which
 later assets read directly; no IO manager is involved.
 """
 
+import hashlib
 from datetime import date
 
 import dagster as dg
@@ -13,6 +14,7 @@ from pipelines.partitions import partition_scope, scope_partitions
 from pipelines.resources import OzgSettings
 from sources import ingest
 from sources.config import Settings
+from sources.landing import MANIFEST
 
 RAW_GROUP = "raw"
 
@@ -23,8 +25,13 @@ def _settings(context: dg.AssetExecutionContext, ozg: OzgSettings) -> tuple[Sett
 
 
 def _result(report: ingest.LandingReport, land: str) -> dg.MaterializeResult:
+    # The landing manifest lists every response with its sha256: its hash is the version of
+    # what landed (a reused landing keeps it, a new pull with other bodies changes it).
+    manifest = report.directory / MANIFEST
     return dg.MaterializeResult(
+        data_version=dg.DataVersion(hashlib.sha256(manifest.read_bytes()).hexdigest()[:16]),
         metadata={
+            "dagster/row_count": dg.MetadataValue.int(report.rows),
             "mode": report.mode,
             "sample": report.sample,
             "land": land,
@@ -45,7 +52,7 @@ def _result(report: ingest.LandingReport, land: str) -> dg.MaterializeResult:
                     for f in report.unknown_fields
                 ]
             ),
-        }
+        },
     )
 
 
