@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pipelines.publication.publish import published_dir
 from pipelines.reports.data import PublishedMarts, ReportError
+from pipelines.reports.index import index_context
 from pipelines.reports.leer import empty_cause
 from pipelines.reports.methode import method_context
 from pipelines.reports.pilotvergleich import comparison_context
@@ -35,7 +36,6 @@ from pipelines.reports.render import (
     steckbrief_file,
 )
 from pipelines.reports.steckbrief import steckbrief_context
-from pipelines.reports.uebersicht import index_context
 from pipelines.reports.workbook import write_workbook
 from sources.config import PILOT_ARS
 from sources.files import atomic_write_text
