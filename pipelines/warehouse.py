@@ -6,7 +6,8 @@ domain packages (publication, reports) import this module instead, so they never
 Dagster. The mart definitions — model and column descriptions plus the column ``meta``
 (English term, unit, formula, caveat) documented in ``dbt_project/models/marts/`` — are
 read from one place, the dbt manifest, for the metric dictionary, the method page, the
-figures' definitions and the workbook alike.
+figures' definitions and the workbook alike. ``generate_dbt_docs`` renders the whole
+project (lineage, SQL, the warehouse catalog) as one static page next to the Metrikverzeichnis.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from sources.files import atomic_copy
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"  # = DbtProject.manifest_path
 DEFINITION_VERSIONS = DBT_PROJECT_DIR / "seeds" / "metric_definitions.csv"
@@ -31,6 +34,11 @@ WAREHOUSE_NAME = "ozg.duckdb"  # the DuckDB catalog is the file stem: keep it co
 
 def warehouse_path(data_dir: Path) -> Path:
     return Path(data_dir).resolve() / "warehouse" / WAREHOUSE_NAME
+
+
+def dbt_docs_path(data_dir: Path) -> Path:
+    """The static dbt docs site (one self-contained page), next to the Metrikverzeichnis."""
+    return Path(data_dir).resolve() / "docs" / "dbt" / "index.html"
 
 
 def dbt_environment(data_dir: Path) -> dict[str, str]:
@@ -97,6 +105,50 @@ def _parse() -> None:
         for name in PARSE_ARTIFACTS:  # the manifest last: it is what readers look for
             if (private / name).exists():
                 os.replace(private / name, target / name)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def generate_dbt_docs(data_dir: Path) -> Path:
+    """``dbt docs generate --static`` over the built warehouse of ``data_dir``: the project's
+    documentation with the warehouse catalog, manifest and catalog embedded in one page (no
+    server needed), written atomically to ``dbt_docs_path(data_dir)``.
+
+    dbt opens its database read-write, which DuckDB's lock forbids while any other process
+    has the file open (a reader, or the process that ran the build and read the row counts
+    back), so dbt documents a private copy of the file (same name: the catalog is the file
+    stem) in a private target directory (other runs and readers share ``target/``). Call it
+    after the build, never while dbt writes the warehouse."""
+    target = DBT_PROJECT_DIR / "target"
+    target.mkdir(exist_ok=True)
+    private = target / f".docs-{uuid.uuid4().hex[:8]}"
+    private.mkdir()
+    try:
+        state = target / "partial_parse.msgpack"
+        if state.exists():
+            shutil.copyfile(state, private / state.name)
+        warehouse = private / WAREHOUSE_NAME
+        shutil.copyfile(warehouse_path(data_dir), warehouse)
+        command = [
+            dbt_executable(),
+            "docs",
+            "generate",
+            "--static",
+            "--quiet",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(private),
+        ]
+        env = {**os.environ, **dbt_environment(data_dir), "OZG_DUCKDB_PATH": str(warehouse)}
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        page = private / "static_index.html"
+        if done.returncode != 0 or not page.exists():
+            output = (done.stdout + done.stderr).strip()[-500:]
+            raise RuntimeError(f"dbt docs generate failed: {output}")
+        return atomic_copy(page, dbt_docs_path(data_dir))
     finally:
         shutil.rmtree(private, ignore_errors=True)
 

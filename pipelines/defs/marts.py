@@ -61,12 +61,26 @@ def ozg_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, ozg: 
     warehouse_path(settings.data_dir).parent.mkdir(parents=True, exist_ok=True)
     # Dagster's standard table metadata (dagster/row_count, dagster/column_schema) per model,
     # read after the build: dagster-dbt waits for dbt to release DuckDB's write lock.
-    yield from (
-        dbt.cli(["build"], context=context)
-        .stream()
-        .fetch_row_counts()
-        .fetch_column_metadata(with_column_lineage=False)
-    )
+    try:
+        yield from (
+            dbt.cli(["build"], context=context)
+            .stream()
+            .fetch_row_counts()
+            .fetch_column_metadata(with_column_lineage=False)
+        )
+    finally:
+        release_warehouse()
+
+
+def release_warehouse() -> None:
+    """Close the DuckDB handle dbt-duckdb keeps for the whole process after the metadata
+    queries: later steps of an in-process run (publication, reports) and other processes
+    must find the warehouse file unlocked."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    if DuckDBConnectionManager._ENV is not None:  # no public accessor in dbt-duckdb 1.11
+        DuckDBConnectionManager._ENV.close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def dbt_resource() -> DbtCliResource:

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.defs.dbt_docs import dbt_docs
 from pipelines.defs.docs import metrikverzeichnis
 from pipelines.defs.marts import ozg_dbt_assets
 from pipelines.publication.publish import publish
@@ -12,7 +13,7 @@ from pipelines.warehouse import warehouse_path
 @dg.asset(
     key=["published", "warehouse"],
     group_name="published",
-    deps=[ozg_dbt_assets, metrikverzeichnis],
+    deps=[ozg_dbt_assets, metrikverzeichnis, dbt_docs],
     kinds={"duckdb", "parquet", "csv"},
     pool="duckdb",
     description=(

@@ -1,11 +1,8 @@
--- Dashboard entries per query ARS, each query once per snapshot. A Land partition holds the
--- queries of its Kreise, inhabited Gemeinden and the Land itself, plus the Bund's
--- (000000000000), which therefore appear in every Land partition: each query ARS is taken
--- from one partition only (the lowest Land code holding it), never summed over Länder.
+-- Dashboard entries per query ARS, each query once per snapshot (the Bund's queries are in
+-- every Land partition: macro one_partition_per_query).
 -- land: the query's Land (first two digits of query_ars; '00' for the Bund's queries).
 with gelesen as (
-    select *, min(land) over (partition by snapshot, query_ars) as erste_partition
-    from {{ source('normalized', 'verfuegbarkeit') }}
+    {{ one_partition_per_query(source('normalized', 'verfuegbarkeit')) }}
 )
 select
     snapshot as snapshot_date,
@@ -18,4 +15,3 @@ select
     -- as flags only until their semantics are confirmed.
     (url is not null and url <> '' and online_status = 'ok') as eintrag_online
 from gelesen
-where land = erste_partition
