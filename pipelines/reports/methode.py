@@ -21,6 +21,7 @@ REPORT_MARTS = (
     "mart_prioritaeten_kommune",
     "mart_anschlussluecke",
     "mart_rollout_kommune_leistung",
+    "mart_rollout_kommune",
     "mart_diffusion_leistung",
     "mart_zustaendigkeit_leistung",
     "mart_datenqualitaet",
