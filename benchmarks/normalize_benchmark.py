@@ -39,7 +39,10 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.normalisation import normalize
+from pipelines.normalisation.normalizers.gebiete import normalize_gebiete
+from pipelines.normalisation.normalizers.leistungen import normalize_leistungen
+from pipelines.normalisation.normalizers.onlinedienste import normalize_onlinedienste
+from pipelines.normalisation.normalizers.verfuegbarkeit import normalize_verfuegbarkeit
 from pipelines.quality import suites
 from sources import ingest
 from sources.config import BUND_ARS, Settings
@@ -152,7 +155,7 @@ def run(factor: int, trace: bool) -> list[Row]:
         "normalize gebiete",
         "1x",
         gv100ad.height,
-        lambda: normalize.normalize_gebiete(
+        lambda: normalize_gebiete(
             gv100ad, SNAPSHOT, raw_file="gv100ad.zip", raw_sha256="0" * 64, sample=True
         ),
     ).table
@@ -176,9 +179,7 @@ def run(factor: int, trace: bool) -> list[Row]:
         "normalize leistungen",
         "1x",
         catalogue.height + entries.height + pvog_rows.height,
-        lambda: normalize.normalize_leistungen(
-            catalogue, entries, pvog_rows, SNAPSHOT, sample=True
-        ),
+        lambda: normalize_leistungen(catalogue, entries, pvog_rows, SNAPSHOT, sample=True),
     ).table
     measure(
         "validate leistungen",
@@ -191,7 +192,7 @@ def run(factor: int, trace: bool) -> list[Row]:
         "normalize onlinedienste",
         "1x",
         pvog_rows.height,
-        lambda: normalize.normalize_onlinedienste(pvog_rows, SNAPSHOT, sample=True),
+        lambda: normalize_onlinedienste(pvog_rows, SNAPSHOT, sample=True),
     ).table
     measure(
         "validate onlinedienste",
@@ -215,9 +216,7 @@ def run(factor: int, trace: bool) -> list[Row]:
             "normalize verfuegbarkeit",
             scale,
             frame.height,
-            lambda frame=frame: normalize.normalize_verfuegbarkeit(
-                frame, SNAPSHOT, gebiete, sample=True
-            ),
+            lambda frame=frame: normalize_verfuegbarkeit(frame, SNAPSHOT, gebiete, sample=True),
         )
         assert result.table.height + result.quarantine.height == frame.height
         table = result.table
@@ -230,7 +229,7 @@ def run(factor: int, trace: bool) -> list[Row]:
         assert validation.passed, validation.summary()
     # The same 1x validation with known_ars cut to the Land and the Bund (all providers in
     # the sample are): shows how much of the time the 16,000-value parameter costs.
-    table = normalize.normalize_verfuegbarkeit(entries, SNAPSHOT, gebiete, sample=True).table
+    table = normalize_verfuegbarkeit(entries, SNAPSHOT, gebiete, sample=True).table
     land_only = {
         **parameters,
         "known_ars": sorted({BUND_ARS, *gebiete.filter(pl.col("land") == LAND)["ars"].to_list()}),

@@ -40,7 +40,7 @@ from pipelines.defs.automation import (
     ozg_monatlich,
 )
 from pipelines.jobs import INGEST_JOB, PUBLISH_JOB
-from pipelines.normalisation import normalize
+from pipelines.normalisation import normalize, normalizers
 from pipelines.normalisation.tables import FINGERPRINT, input_fingerprint
 from pipelines.partitions import scope_key, scope_partitions
 from pipelines.publication.publish import CSV_BOM, publish
@@ -540,7 +540,7 @@ def test_a_blocked_gate_fails_the_run_and_leaves_the_published_files_untouched(
 
     # The next month delivers negative population figures for Wiesbaden: the blocking
     # expectation population_non_negative of normalized/gebiete must stop the run.
-    original = normalize.normalize_gebiete
+    original = normalizers.gebiete.normalize_gebiete
 
     def corrupted(*args: object, **kwargs: object) -> normalize.Normalized:
         result = original(*args, **kwargs)  # type: ignore[arg-type]
@@ -552,7 +552,7 @@ def test_a_blocked_gate_fails_the_run_and_leaves_the_published_files_untouched(
         )
         return dataclasses.replace(result, table=table)
 
-    monkeypatch.setattr(normalize, "normalize_gebiete", corrupted)
+    monkeypatch.setattr(normalizers.gebiete, "normalize_gebiete", corrupted)
     clean_ozg_env(monkeypatch)
     monkeypatch.setenv("OZG_DATA_DIR", str(data_dir))
     with warnings.catch_warnings():

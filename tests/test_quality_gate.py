@@ -23,11 +23,11 @@ import polars as pl
 import pytest
 
 from pipelines.lake import Lake
-from pipelines.normalisation import normalize, tables
+from pipelines.normalisation import gate, normalize, normalizers, tables
 from pipelines.normalisation.gate import GateResult, run_gate
 from pipelines.normalisation.normalize import Normalized
 from pipelines.partitions import scope_key
-from pipelines.quality import suites
+from pipelines.quality import contracts, suites
 from pipelines.quality.report import write_quality_report
 from sources import ingest
 from sources.config import BUND_ARS, PILOT_ARS, Settings
@@ -100,11 +100,29 @@ def test_sample_tables_build_and_pass_their_gates(built: Built) -> None:
         assert not built.lake.staging(table, SNAPSHOT).exists()
         frame = pl.read_parquet(promoted)
         assert frame.height == result.rows > 0
-        assert frame.schema == normalize.SCHEMAS[table]
+        assert frame.schema == contracts.SCHEMAS[table]
         assert frame["sample"].all()
         assert result.quarantined == pl.read_parquet(built.lake.quarantine(table, SNAPSHOT)).height
         document = json.loads(built.lake.validation_path(table, SNAPSHOT).read_text())
         assert document["passed"] is True and document["rows"] == result.rows
+
+
+def test_the_great_expectations_result_is_stored_next_to_the_summary(built: Built) -> None:
+    html = (built.lake.quality_dir() / "report.html").read_text(encoding="utf-8")
+    for table in TABLES:
+        summary_path = built.lake.validation_path(table, SNAPSHOT)
+        gx_path = gate.gx_result_path(built.lake, table, SNAPSHOT)
+        assert gx_path.parent == summary_path.parent and gx_path.name.endswith(".gx.json")
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        result = json.loads(gx_path.read_text(encoding="utf-8"))
+        assert summary["gx_result"] == gx_path.name and gx_path.name in html
+        assert result["statistics"]["evaluated_expectations"] == len(summary["outcomes"])
+        by_id = {r["expectation_config"]["meta"]["id"]: r for r in result["results"]}
+        assert set(by_id) == {o["id"] for o in summary["outcomes"]}
+        for outcome in summary["outcomes"]:
+            # great-expectations' native severity decides blocking vs warning.
+            assert by_id[outcome["id"]]["expectation_config"]["severity"] == outcome["severity"]
+            assert by_id[outcome["id"]]["success"] is outcome["success"]
 
 
 def _defects(settings: Settings) -> pl.DataFrame:
@@ -191,7 +209,7 @@ def test_every_repairable_defect_is_repaired(built: Built) -> None:
 # -- every blocking expectation can fail --------------------------------------------------
 def _blocking_ids(table: str) -> list[str]:
     suite = suites.load_suite(table, LAND)
-    return [e["meta"]["id"] for e in suite["expectations"] if e["meta"]["blocking"]]
+    return [e["meta"]["id"] for e in suite["expectations"] if e["severity"] == suites.CRITICAL]
 
 
 BLOCKING = [(table, id_) for table in TABLES for id_ in _blocking_ids(table)]
@@ -578,14 +596,14 @@ def test_dagster_run_fails_on_a_blocked_gate(
         t: lake_copy.partition(t, SNAPSHOT).read_bytes()
         for t in ("verfuegbarkeit", "onlinedienste")
     }
-    original = normalize.normalize_leistungen
+    original = normalizers.leistungen.normalize_leistungen
 
     def duplicating(*args: Any, **kwargs: Any) -> Normalized:
         # A normaliser bug: one Leistung twice. Only the gate can stop it.
         result = original(*args, **kwargs)
         return Normalized(pl.concat([result.table, result.table.head(1)]), result.quarantine)
 
-    monkeypatch.setattr(normalize, "normalize_leistungen", duplicating)
+    monkeypatch.setattr(normalizers.leistungen, "normalize_leistungen", duplicating)
     # The assets skip partitions whose inputs are unchanged; this run must really rebuild.
     for marker in lake_copy.normalized.rglob(tables.FINGERPRINT):
         marker.unlink()

@@ -201,7 +201,12 @@ def read_repository_file(name: str) -> str | None:
 
 
 def exists_in_repository(name: str) -> bool:
-    return (ROOT / name).exists()
+    """A file or folder of the work tree, or a runtime output location the project ignores
+    (``data/``, ``dbt_project/target/``): those exist only after a run, not in a clone."""
+    if (ROOT / name).exists():
+        return True
+    ignored = subprocess.run(["git", "check-ignore", "-q", name], cwd=ROOT, check=False)
+    return ignored.returncode == 0
 
 
 def test_no_file_points_outside_the_repository() -> None:

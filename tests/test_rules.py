@@ -16,6 +16,11 @@ import polars as pl
 import pytest
 
 from pipelines.normalisation import normalize, rules
+from pipelines.normalisation.normalizers.gebiete import normalize_gebiete
+from pipelines.normalisation.normalizers.leistungen import normalize_leistungen
+from pipelines.normalisation.normalizers.onlinedienste import normalize_onlinedienste
+from pipelines.normalisation.normalizers.verfuegbarkeit import normalize_verfuegbarkeit
+from pipelines.quality import contracts
 from sources import dashboard, fim, ingest, pvog
 from sources.sample.files import gv100ad_frame
 
@@ -265,7 +270,7 @@ def gebiete() -> pl.DataFrame:
 @pytest.fixture(scope="module")
 def verfuegbarkeit(gebiete: pl.DataFrame) -> tuple[pl.DataFrame, normalize.Normalized]:
     entries = _dashboard_frame(CASES)
-    return entries, normalize.normalize_verfuegbarkeit(entries, SNAPSHOT, gebiete, sample=True)
+    return entries, normalize_verfuegbarkeit(entries, SNAPSHOT, gebiete, sample=True)
 
 
 def _by_index(frame: pl.DataFrame) -> dict[int, dict[str, Any]]:
@@ -353,7 +358,7 @@ def test_quarantine_keeps_lineage_and_the_original_record(
 
 def test_verfuegbarkeit_repairs(verfuegbarkeit: tuple[pl.DataFrame, normalize.Normalized]) -> None:
     _, result = verfuegbarkeit
-    assert result.table.schema == normalize.VERFUEGBARKEIT_SCHEMA
+    assert result.table.schema == contracts.VERFUEGBARKEIT_SCHEMA
     kept = _by_index(result.table)
     assert kept[1]["ars"] == HATTERSHEIM
     assert kept[1]["anbieter_ebene"] == "Gemeinde"
@@ -381,7 +386,7 @@ def test_verfuegbarkeit_duplicates_prefer_a_working_entry(
     # 13 (nicht ok) came first, 14 (ok) wins; of two ok rows the first received wins.
     assert kept[14]["online_status"] == "ok"
     assert 13 not in kept and 19 not in kept and 18 in kept
-    grain = list(normalize.GRAINS["verfuegbarkeit"])
+    grain = list(contracts.GRAINS["verfuegbarkeit"])
     assert result.table.select(grain).is_duplicated().sum() == 0
 
 
@@ -390,7 +395,7 @@ def test_verfuegbarkeit_grain_includes_the_perspective(gebiete: pl.DataFrame) ->
         pl.Series("leika_key", ["99900000000000"] * 2),
         pl.Series("include_above", [False, True]),
     )
-    result = normalize.normalize_verfuegbarkeit(entries, SNAPSHOT, gebiete, sample=False)
+    result = normalize_verfuegbarkeit(entries, SNAPSHOT, gebiete, sample=False)
     assert result.quarantine.is_empty()
     assert sorted(result.table["query_scope"]) == ["above", "own"]
     assert result.table["sample"].to_list() == [False, False]
@@ -449,8 +454,8 @@ def test_normalize_onlinedienste() -> None:
             },
         ]
     )
-    result = normalize.normalize_onlinedienste(rows, SNAPSHOT, sample=True)
-    assert result.table.schema == normalize.ONLINEDIENSTE_SCHEMA
+    result = normalize_onlinedienste(rows, SNAPSHOT, sample=True)
+    assert result.table.schema == contracts.ONLINEDIENSTE_SCHEMA
     assert rows.height == result.table.height + result.quarantine.height
     reasons = dict(
         zip(result.quarantine["record_ref"], result.quarantine["reason_code"], strict=True)
@@ -527,16 +532,14 @@ def leistungen() -> tuple[pl.DataFrame, normalize.Normalized]:
     pvog_rows = _pvog_frame(
         [{"leika_key": KEY_A, "name": "PVOG-Name A"}, {"leika_key": KEY_D, "name": "PVOG-Name D"}]
     )
-    return catalogue, normalize.normalize_leistungen(
-        catalogue, entries, pvog_rows, SNAPSHOT, sample=True
-    )
+    return catalogue, normalize_leistungen(catalogue, entries, pvog_rows, SNAPSHOT, sample=True)
 
 
 def test_leistungen_fim_is_authoritative(
     leistungen: tuple[pl.DataFrame, normalize.Normalized],
 ) -> None:
     _, result = leistungen
-    assert result.table.schema == normalize.LEISTUNGEN_SCHEMA
+    assert result.table.schema == contracts.LEISTUNGEN_SCHEMA
     rows = {row["leika_key"]: row for row in result.table.iter_rows(named=True)}
     assert set(rows) == {KEY_A, KEY_B, KEY_C, KEY_D}
     a = rows[KEY_A]
@@ -597,7 +600,7 @@ def gv100ad() -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def gebiete_table(gv100ad: pl.DataFrame) -> normalize.Normalized:
-    return normalize.normalize_gebiete(
+    return normalize_gebiete(
         gv100ad, SNAPSHOT, raw_file="GV100AD_30112025.zip", raw_sha256=SHA, sample=True
     )
 
@@ -632,7 +635,7 @@ def test_gebiete_keeps_every_gebietskoerperschaft(
     gv100ad: pl.DataFrame, gebiete_table: normalize.Normalized
 ) -> None:
     table = gebiete_table.table
-    assert table.schema == normalize.GEBIETE_SCHEMA
+    assert table.schema == contracts.GEBIETE_SCHEMA
     assert gebiete_table.quarantine.is_empty()
     records = [r for r in gv100ad.iter_rows(named=True) if r["satzart"] != "30"]
     assert table.height == len(records)  # Regionen (Satzart 30) have no ARS and are left out

@@ -1,8 +1,13 @@
 """Normalised tables: polars normalisation + great-expectations gate, per Land × snapshot.
 
 Thin glue around ``pipelines.normalisation.tables``. Each asset stages its partition,
-validates it, and promotes it only when every blocking expectation passed
+validates it, and promotes it only when every blocking (critical) expectation passed
 (write-audit-publish).
+Each asset carries Dagster's standard metadata: ``dagster/column_schema`` from the table's
+contract (``pipelines/quality/contracts.py``, DuckDB types as dbt reads them),
+``dagster/row_count`` of the promoted partition, a ``code_version`` hashed from the code
+and suite the table is built with (``tables.code_version``) and the partition's input
+fingerprint as its data version.
 The suite's outcome is reported as two asset checks: ``<table>_gate`` (blocking) and
 ``<table>_warnings`` (non-blocking). A blocked gate fails the step with a message that
 names the expectations and shows failing values; the promoted partition is untouched.
@@ -16,8 +21,9 @@ import polars as pl
 
 from pipelines.defs.raw import raw_dashboard, raw_destatis_gv100ad, raw_fim, raw_pvog
 from pipelines.normalisation.gate import GateResult
-from pipelines.normalisation.tables import build
+from pipelines.normalisation.tables import build, code_version
 from pipelines.partitions import partition_scope, scope_partitions
+from pipelines.quality.contracts import CONTRACTS, duckdb_type
 from pipelines.resources import OzgSettings
 
 NORMALIZED_GROUP = "normalized"
@@ -39,6 +45,25 @@ def _checks(table: str) -> list[dg.AssetCheckSpec]:
             description=f"non-blocking expectations of expectations/{table}.json",
         ),
     ]
+
+
+def column_schema(table: str) -> dg.TableSchema:
+    """The table's contract as a Dagster table schema."""
+    contract = CONTRACTS[table]
+    unique = contract.partition_grain if len(contract.partition_grain) == 1 else ()
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name,
+                duckdb_type(dtype),
+                constraints=dg.TableColumnConstraints(
+                    nullable=name not in contract.non_null, unique=name in unique
+                ),
+            )
+            for name, dtype in contract.schema.items()
+        ],
+        constraints=dg.TableConstraints(other=["one row per " + " × ".join(contract.grain)]),
+    )
 
 
 def _outcomes(result: GateResult, blocking: bool) -> list[dict[str, object]]:
@@ -70,7 +95,10 @@ def _gate_events(table: str, result: GateResult, mode: str, land: str) -> Iterat
     validation = result.validation
     if validation.passed:
         yield dg.MaterializeResult(
+            data_version=dg.DataVersion(result.fingerprint) if result.fingerprint else None,
             metadata={
+                "dagster/row_count": dg.MetadataValue.int(result.rows),
+                "dagster/column_schema": dg.MetadataValue.table_schema(column_schema(table)),
                 "mode": mode,
                 "sample": mode == "sample",
                 "land": land,
@@ -87,7 +115,7 @@ def _gate_events(table: str, result: GateResult, mode: str, land: str) -> Iterat
                 "warnings": dg.MetadataValue.int(len(validation.warnings)),
                 "unchanged": bool(result.extra.get("unchanged", False)),
                 "preview": dg.MetadataValue.md(_preview(result.path)),
-            }
+            },
         )
     yield dg.AssetCheckResult(
         check_name=f"{table}_gate",
@@ -126,6 +154,8 @@ def _normalized_asset(table: str, deps: list[object], description: str) -> dg.As
         check_specs=_checks(table),
         kinds={"polars", "parquet"},
         description=description,
+        code_version=code_version(table),
+        metadata={"dagster/column_schema": dg.MetadataValue.table_schema(column_schema(table))},
         output_required=False,
     )
     def _asset(context: dg.AssetExecutionContext, ozg: OzgSettings):

@@ -2,12 +2,14 @@
 
 1. stage the partition, the quarantine and the unknown fields of this attempt;
 2. validate the staged frame against its great-expectations suite;
-3. promote all three (atomic renames, ``pipelines/lake.py``) only if every blocking
+3. promote all three (atomic renames, ``pipelines/lake.py``) only if every critical
    expectation passed; otherwise move them to ``_rejected/`` for inspection and leave
    the promoted ones as they were.
 
-The validation document of every attempt goes to ``data/quality/validations/``, where
-the quality report (``pipelines/quality/report.py``) reads it.
+The validation summary of every attempt goes to ``data/quality/validations/``
+(``<land>__<snapshot>__<table>.json``), where the quality report
+(``pipelines/quality/report.py``) reads it; great-expectations' own result document goes
+next to it (``<land>__<snapshot>__<table>.gx.json``). Both are written atomically.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -47,6 +50,9 @@ class GateResult:
     promoted: bool
     path: str
     extra: dict[str, Any] = field(default_factory=dict)
+    # Identity of the inputs, code and suite the partition was built from
+    # (``tables.input_fingerprint``); the asset's Dagster data version.
+    fingerprint: str | None = None
 
 
 def previous_bounds(lake: Lake, table: str, snapshot: date) -> dict[str, Any]:
@@ -126,10 +132,22 @@ def unknown_field_list(normalized: Normalized) -> list[dict[str, Any]]:
     return normalized.unknown_fields.drop("table", "snapshot", "sample").to_dicts()
 
 
+def gx_result_path(lake: Lake, table: str, snapshot: date) -> Path:
+    """great-expectations' own result document, next to the summary."""
+    summary = lake.validation_path(table, snapshot)
+    return summary.with_name(summary.name.removesuffix(".json") + suites.GX_RESULT_SUFFIX)
+
+
 def _write_validation(
     lake: Lake, validation: suites.Validation, normalized: Normalized, bounds: dict[str, Any]
 ) -> None:
-    path = lake.validation_path(validation.table, date.fromisoformat(validation.snapshot))
+    snapshot = date.fromisoformat(validation.snapshot)
+    path = lake.validation_path(validation.table, snapshot)
+    if validation.gx_result is not None:
+        atomic_write_text(
+            gx_result_path(lake, validation.table, snapshot),
+            json.dumps(validation.gx_result, ensure_ascii=False, indent=1),
+        )
     document = {
         **validation.to_dict(),
         "land": lake.land,
@@ -139,5 +157,8 @@ def _write_validation(
         "ars_not_in_gebietsstand": ars_not_in_gebietsstand(normalized),
         "previous_rows": bounds["previous_rows"],
         "sample": bool(normalized.table["sample"].any()) if normalized.table.height else None,
+        "gx_result": gx_result_path(lake, validation.table, snapshot).name
+        if validation.gx_result is not None
+        else None,
     }
     atomic_write_text(path, json.dumps(document, ensure_ascii=False, indent=1))

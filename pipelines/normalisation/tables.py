@@ -12,6 +12,7 @@ import hashlib
 import inspect
 import json
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -19,9 +20,9 @@ import polars as pl
 
 from pipelines import lake as lake_module
 from pipelines.lake import Lake
-from pipelines.normalisation import gate, normalize, rules
+from pipelines.normalisation import gate, normalize, normalizers, rules
 from pipelines.normalisation.gate import GateResult, run_gate
-from pipelines.quality import suites
+from pipelines.quality import contracts, suites
 from pipelines.quality.report import write_quality_report
 from sources import contract, dashboard, destatis, fim, ingest, pvog
 from sources.config import BUND_ARS, Settings
@@ -63,7 +64,7 @@ def build_gebiete(settings: Settings, snapshot: date) -> GateResult:
     drift = DriftLog("destatis_gv100ad")
     raw = ingest.read_gv100ad(landing, drift=drift)
     (entry,) = landing.entries()
-    result = normalize.normalize_gebiete(
+    result = normalizers.gebiete.normalize_gebiete(
         raw, snapshot, raw_file=entry.name, raw_sha256=entry.sha256, sample=_sample(settings)
     ).with_unknown_fields("gebiete", snapshot, [drift], sample=_sample(settings))
     scope = raw.filter((pl.col("land") == settings.land) & pl.col("satzart").is_in(["40", "60"]))
@@ -81,7 +82,7 @@ def build_leistungen(settings: Settings, snapshot: date) -> GateResult:
     # Each source's unknown fields are recorded with the one table built from it alone
     # (FIM here, the Dashboard with verfuegbarkeit, PVOG with onlinedienste).
     drift = DriftLog("fim")
-    result = normalize.normalize_leistungen(
+    result = normalizers.leistungen.normalize_leistungen(
         ingest.read_fim(_raw(settings, "fim", snapshot), drift=drift),
         ingest.read_dashboard(_raw(settings, "dashboard", snapshot)),
         ingest.read_pvog(_raw(settings, "pvog", snapshot)),
@@ -98,7 +99,7 @@ def build_verfuegbarkeit(settings: Settings, snapshot: date) -> GateResult:
     drift = DriftLog("dashboard")
     landing = _raw(settings, "dashboard", snapshot)
     entries = ingest.read_dashboard(landing, drift=drift)
-    result = normalize.normalize_verfuegbarkeit(
+    result = normalizers.verfuegbarkeit.normalize_verfuegbarkeit(
         entries, snapshot, gebiete, sample=_sample(settings)
     ).with_unknown_fields("verfuegbarkeit", snapshot, [drift], sample=_sample(settings))
     in_scope = gebiete.filter(
@@ -145,7 +146,7 @@ def build_onlinedienste(settings: Settings, snapshot: date) -> GateResult:
     leistungen = lake.read("leistungen", snapshot)
     drift = DriftLog("pvog")
     rows = ingest.read_pvog(_raw(settings, "pvog", snapshot), drift=drift)
-    result = normalize.normalize_onlinedienste(
+    result = normalizers.onlinedienste.normalize_onlinedienste(
         rows, snapshot, sample=_sample(settings)
     ).with_unknown_fields("onlinedienste", snapshot, [drift], sample=_sample(settings))
     parameters = {"known_leika": leistungen["leika_key"].to_list()}
@@ -176,19 +177,44 @@ TABLE_INPUTS = {
     "onlinedienste": ("leistungen",),
 }
 # The code a table is built with, hashed into its fingerprint: the modules every table
-# shares (rules, normalisation, gate, suites, this module, the lake), then the readers of
-# the raw landing and the parser module of each source the table reads.
-SHARED_CODE = (rules, normalize, gate, suites, sys.modules[__name__], lake_module)
+# shares (rules, the normaliser skeleton, gate, suites, this module, the lake, the
+# contracts), the table's own normaliser (never another table's) with the reference files
+# it reads, then the readers of the raw landing and the parser module of each source the
+# table reads. The suite JSON is hashed with them (``suite_file``).
+SHARED_CODE = (rules, normalize, gate, suites, sys.modules[__name__], lake_module, contracts)
+NORMALIZER_CODE = {
+    "gebiete": normalizers.gebiete,
+    "leistungen": normalizers.leistungen,
+    "verfuegbarkeit": normalizers.verfuegbarkeit,
+    "onlinedienste": normalizers.onlinedienste,
+}
 READER_CODE = (ingest, contract)
 SOURCE_CODE = {"destatis_gv100ad": destatis, "fim": fim, "dashboard": dashboard, "pvog": pvog}
 CODE_FILES = {
-    table: tuple(
-        Path(inspect.getfile(module))
-        for module in (*SHARED_CODE, *READER_CODE, *(SOURCE_CODE[s] for s in sources))
+    table: (
+        *(Path(inspect.getfile(module)) for module in SHARED_CODE),
+        Path(inspect.getfile(NORMALIZER_CODE[table])),
+        *NORMALIZER_CODE[table].REFERENCE_FILES,
+        *(Path(inspect.getfile(module)) for module in READER_CODE),
+        *(Path(inspect.getfile(SOURCE_CODE[s])) for s in sources),
     )
     for table, sources in RAW_INPUTS.items()
 }
 FINGERPRINT = "_fingerprint.json"
+
+
+def _code_digest(table: str) -> str:
+    digest = hashlib.sha256(table.encode())
+    for path in (*CODE_FILES[table], suites.suite_file(table)):
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def code_version(table: str) -> str:
+    """Identity of the code and the suite ``table`` is built and gated with: its
+    ``CODE_FILES`` and ``expectations/<table>.json`` (the asset's Dagster code version;
+    the fingerprint hashes the same)."""
+    return _code_digest(table)[:16]
 
 
 def input_fingerprint(settings: Settings, table: str, snapshot: date) -> str:
@@ -201,9 +227,7 @@ def input_fingerprint(settings: Settings, table: str, snapshot: date) -> str:
             digest.update(entry.sha256.encode())
     for upstream in TABLE_INPUTS[table]:
         digest.update(hashlib.sha256(lake.partition(upstream, snapshot).read_bytes()).digest())
-    for path in CODE_FILES[table]:
-        digest.update(path.read_bytes())
-    digest.update((suites.EXPECTATIONS_DIR / f"{table}.json").read_bytes())
+    digest.update(_code_digest(table).encode())
     return digest.hexdigest()
 
 
@@ -230,6 +254,7 @@ def build(settings: Settings, table: str, snapshot: date, *, force: bool = False
             validation=suites.Validation.from_dict(document),
             promoted=True,
             path=str(lake.partition(table, snapshot)),
+            fingerprint=fingerprint,
             extra={
                 "previous_rows": document.get("previous_rows"),
                 "unknown_fields": document.get("unknown_fields", []),
@@ -237,7 +262,7 @@ def build(settings: Settings, table: str, snapshot: date, *, force: bool = False
                 "unchanged": True,
             },
         )
-    result = BUILDERS[table](settings, snapshot)
+    result = replace(BUILDERS[table](settings, snapshot), fingerprint=fingerprint)
     if result.promoted:
         atomic_write_text(marker, json.dumps({"fingerprint": fingerprint}))
     return result

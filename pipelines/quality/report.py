@@ -2,8 +2,9 @@
 
 ``data/quality/report.html``: one section per snapshot and Land, one row per table (rows,
 quarantined rows with reasons, promoted or blocked), and every expectation with
-its outcome, blocking flag, observed value and sample failing values. Self-contained
-(no external assets), so it opens offline.
+its outcome, severity (blocking or warning), observed value and sample failing values.
+Self-contained (no external assets), so it opens offline. great-expectations' own result
+documents (``*.gx.json``, written by the gate next to each summary) are named, not read.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from pipelines.html.environment import environment
 from pipelines.lake import Lake
+from pipelines.quality.suites import CRITICAL, GX_RESULT_SUFFIX, WARNING
 from sources.config import LAENDER
 from sources.files import atomic_write_text
 
@@ -22,9 +24,18 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 def write_quality_report(lake: Lake) -> Path:
     folder = lake.quality_dir() / "validations"
-    documents = [json.loads(p.read_text("utf-8")) for p in sorted(folder.glob("*.json"))]
+    documents = [
+        json.loads(p.read_text("utf-8"))
+        for p in sorted(folder.glob("*.json"))
+        if not p.name.endswith(GX_RESULT_SUFFIX)
+    ]
     by_scope: dict[tuple[str, str], list[dict[str, object]]] = {}
     for document in documents:
+        for outcome in document["outcomes"]:
+            # A summary written before severity replaced meta.blocking (a partition not
+            # rebuilt yet) carries the flag instead.
+            outcome.setdefault("severity", CRITICAL if outcome.get("blocking", True) else WARNING)
+            outcome["blocking"] = outcome["severity"] == CRITICAL
         document["warnings"] = sum(
             1 for o in document["outcomes"] if not o["success"] and not o["blocking"]
         )
