@@ -57,11 +57,19 @@ def _export_marts(database: Path, out_dir: Path) -> dict[str, int]:
         ]
         for mart in marts:
             relation = f'marts."{mart}"'
+            # Rows sorted by every column: DuckDB's parallel plans return them in varying
+            # order, and an export must be the same file when the data are the same.
+            names = _column_names(con, mart)
+            order = ", ".join(f'm."{name}"' for name in names)
             parquet = out_dir / f"{mart}.parquet"
-            con.execute(f"copy (select * from {relation}) to '{parquet}' (format parquet)")
+            con.execute(
+                f"copy (select * from {relation} as m order by {order}) "
+                f"to '{parquet}' (format parquet)"
+            )
             csv_body = out_dir / f".{mart}.csv.body"
             con.execute(
-                f"copy (select {_german_csv_columns(con, mart)} from {relation}) "
+                f"copy (select {_german_csv_columns(con, mart)} from {relation} as m "
+                f"order by {order}) "
                 f"to '{csv_body}' (format csv, header true, delimiter ';', quote '\"')"
             )
             with open(out_dir / f"{mart}.csv", "w", encoding="utf-8", newline="") as target:
@@ -73,13 +81,21 @@ def _export_marts(database: Path, out_dir: Path) -> dict[str, int]:
     return counts
 
 
-def _german_csv_columns(con: duckdb.DuckDBPyConnection, mart: str) -> str:
-    """Select list with decimal commas for fractional numbers (DuckDB writes only '.')."""
-    columns = con.execute(
+def _columns(con: duckdb.DuckDBPyConnection, mart: str) -> list[tuple[str, str]]:
+    return con.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = 'marts' and table_name = ? order by ordinal_position",
         [mart],
     ).fetchall()
+
+
+def _column_names(con: duckdb.DuckDBPyConnection, mart: str) -> list[str]:
+    return [name for name, _ in _columns(con, mart)]
+
+
+def _german_csv_columns(con: duckdb.DuckDBPyConnection, mart: str) -> str:
+    """Select list with decimal commas for fractional numbers (DuckDB writes only '.')."""
+    columns = _columns(con, mart)
     return ", ".join(
         f"replace(cast({name} as varchar), '.', ',') as {name}"
         if dtype in ("DOUBLE", "FLOAT", "REAL") or dtype.startswith("DECIMAL")
