@@ -1,7 +1,7 @@
 """Runtime configuration read from environment variables.
 
 Every knob the pipeline has is listed here with its default, so the README's
-configuration table and the code cannot drift apart (``tests/test_config.py``
+configuration table and the code cannot drift apart (``tests/unit/test_config.py``
 checks that every variable below is documented).
 """
 

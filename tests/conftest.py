@@ -1,4 +1,4 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures and the scheduling of the suite (layout: ``tests/README.md``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,11 @@ from http_server import LocalServer
 ROOT = Path(__file__).resolve().parents[1]
 # The modules reading the session fixture full_sample_run: one xdist worker runs them all, so
 # the full run happens once (see pytest_xdist_make_scheduler).
-FULL_RUN_MODULES = ("tests/test_competence.py", "tests/test_marts.py", "tests/test_multi_land.py")
+FULL_RUN_MODULES = (
+    "tests/integration/test_competence.py",
+    "tests/integration/test_marts.py",
+    "tests/integration/test_multi_land.py",
+)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -2,7 +2,7 @@
 
 * ``contracts.py`` — the contract of each normalised table (schema, grain, non-null
   columns), declared once; the normalisers, the suites, the dbt sources (checked by
-  ``tests/test_contracts.py``) and the Dagster column schemas derive from it;
+  ``tests/unit/test_contracts.py``) and the Dagster column schemas derive from it;
 * ``suites.py`` — the great-expectations suites: structural expectations generated from
   the contract, semantic ones in ``expectations/`` (severity critical or warning per
   expectation), and the validation of a frame against one;

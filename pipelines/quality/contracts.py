@@ -10,7 +10,7 @@ Everything structural about a table derives from its :class:`TableContract`:
   (``pipelines/quality/suites.py``); ``expectations/<table>.json`` keeps the semantic ones;
 * the dbt source ``normalized.<table>`` declares the same columns with their DuckDB types
   (``dbt_project/models/staging/_sources.yml``); :func:`dbt_source_drift` names every
-  disagreement and ``tests/test_contracts.py`` fails on one;
+  disagreement and ``tests/unit/test_contracts.py`` fails on one;
 * the Dagster asset ``normalized/<table>`` carries it as ``dagster/column_schema``.
 
 The companions written with every partition (its quarantine and its unknown fields) have

@@ -5,7 +5,8 @@ for explicitly goes to ``reports/stichtag-YYYY-MM-DD/`` so two Stichtage never m
 
 * ``steckbrief-<ARS>.html`` – one per pilot Kommune, or per ARS asked for;
 * ``pilotvergleich.html`` – the pilots side by side;
-* ``index.html`` – all Kommunen, sortable and filterable, linking existing Steckbriefe;
+* ``index.html`` – all Kommunen, sortable and filterable, linking existing Steckbriefe,
+  and the maps (``karten.py``, drawn by ``maps.py`` from the boundaries in ``geo/``);
 * ``methode.html`` – method and metric dictionary (linked from every page);
 * ``ozg-workshop-kennzahlen.xlsx`` – the workbook.
 """

@@ -3,7 +3,9 @@
 
 Rows come from ``mart_peer_vergleich`` (Trägersicht and Bürgersicht) joined with
 ``mart_verfuegbarkeit_kommune`` (Kreis, Einwohner), ``mart_prioritaeten_kommune`` (basket)
-and the number of rows per Kommune in ``mart_anschlussluecke``.
+and the number of rows per Kommune in ``mart_anschlussluecke``. Below the table: the maps of
+the online quote and the distance to the peer median, Gemeinden and Landkreise, the pilots
+outlined (``karten.py``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.reports.data import PublishedMarts
+from pipelines.reports.karten import MapFigure, ReportMaps
 from pipelines.reports.render import steckbrief_file
 from pipelines.warehouse import column
+from sources.config import PILOT_ARS
 
 INDEX_SQL = """
 with basket as (
@@ -47,6 +51,23 @@ order by v.ist_pilot desc, v.name
 """
 
 
+def index_maps(marts: PublishedMarts, snapshot: date) -> list[MapFigure]:
+    """Online quote and distance to the peer median, each for Gemeinden and Landkreise."""
+    source = ReportMaps(marts, snapshot)
+    return [
+        source.figure(
+            layer,
+            measure,
+            map_id=f"karte-{measure}-{layer}",
+            highlight=PILOT_ARS,
+            highlight_label="Pilotkommune",
+            highlight_tag="Pilot",
+        )
+        for measure in ("quote", "abstand")
+        for layer in ("gemeinden", "kreise")
+    ]
+
+
 def index_context(marts: PublishedMarts, snapshot: date, out_dir: Path) -> dict[str, Any]:
     cursor = marts.con.execute(INDEX_SQL, {"snapshot": snapshot, "land": marts.land})
     names = [d[0] for d in cursor.description]
@@ -63,6 +84,7 @@ def index_context(marts: PublishedMarts, snapshot: date, out_dir: Path) -> dict[
         "gebietstypen": sorted({r["gebietstyp"] for r in rows}),
         "kreise": sorted({r["kreis_name"] for r in rows if r["kreis_name"]}),
         "korb": next((r["korb"] for r in rows if r["korb"]), None),
+        "karten": index_maps(marts, snapshot),
         "defs": {
             "quote_online": column("mart_peer_vergleich", "quote_online"),
             "peer_median": column("mart_peer_vergleich", "peer_median"),

@@ -3,7 +3,8 @@
 Where the Kommune stands against its fair peers, which services its peers already offer
 and it lacks, and how fast services reach it. Every figure is a value of a published
 mart (the roll-out summaries come from ``mart_rollout_kommune``); the only aggregate
-is the number of listed rows, named next to the figure.
+is the number of listed rows, named next to the figure. The map shows the Kommune among
+the Gemeinden or Landkreise of Hessen (``karten.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from pipelines.html.formatting import integer, percent, perspective
 from pipelines.reports import charts
 from pipelines.reports.data import PublishedMarts, ReportError, Row
+from pipelines.reports.karten import ReportMaps, layer_key
 from pipelines.warehouse import column
 
 TOP_GAPS = 10
@@ -185,6 +187,14 @@ def steckbrief_context(marts: PublishedMarts, ars: str, snapshot: date) -> dict[
         "n_gaps": len(gaps),
         "n_gaps_basket": sum(1 for g in gaps if g["im_prioritaetenkorb"]),
         "rollout": _rollout(marts, ars),
+        "lagekarte": ReportMaps(marts, snapshot).figure(
+            layer_key(stamm["kommunenart"]),
+            "quote",
+            map_id="karte-quote",
+            highlight=[ars],
+            highlight_label=f"{stamm['name']} (diese Kommune)",
+            highlight_tag="diese Kommune",
+        ),
         "quality": quality,
         "reconciliation": reconciliation,
         "defs": {

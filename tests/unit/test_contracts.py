@@ -27,7 +27,7 @@ from pipelines.normalisation import normalizers, tables
 from pipelines.quality import contracts, suites
 from pipelines.quality.contracts import CONTRACTS, dbt_source_drift
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STAGING = ROOT / "dbt_project" / "models" / "staging"
 SOURCES_YML = STAGING / "_sources.yml"
 TABLES = ("gebiete", "leistungen", "verfuegbarkeit", "onlinedienste")

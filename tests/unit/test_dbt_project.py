@@ -22,7 +22,7 @@ from pipelines.warehouse import (
     warehouse_path,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODELS = DBT_PROJECT_DIR / "models"
 # The code outside dbt that reads marts (the reports from the published copy).
 READERS = sorted([*ROOT.glob("pipelines/reports/*.py"), *ROOT.glob("pipelines/publication/*.py")])

@@ -39,7 +39,7 @@ from openpyxl import load_workbook
 from pipelines.reports import build_reports
 from pipelines.warehouse import DBT_PROJECT_DIR, dbt_environment, dbt_executable
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HESSEN = "06"
 TWIN = "07"
 PERTURBED = "08"

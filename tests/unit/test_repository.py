@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # Paths that leave the repository: the sibling folder the method used to live in. Written as
 # patterns so that this file does not contain the strings it forbids.

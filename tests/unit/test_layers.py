@@ -13,7 +13,7 @@ from pathlib import Path
 import pipelines
 import sources
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The Dagster glue and the CLI; every other module of pipelines/ is domain code.
 GLUE = {"cli", "dbt_project", "definitions", "defs", "jobs", "partitions", "resources"}
 # raw → normalised (validated by quality, stored in the lake) → warehouse → published →

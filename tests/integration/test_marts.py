@@ -18,7 +18,7 @@ from pipelines.warehouse import dbt_docs_path
 from sources.config import PILOT_ARS
 from sources.sample.generator import SAMPLE_SNAPSHOTS, build_universe
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "sources" / "sample" / "catalogue.csv"
 
 pytestmark = pytest.mark.slow  # full_sample_run

@@ -8,7 +8,7 @@ import pytest
 
 from sources.config import ENVIRONMENT, Settings
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_every_variable_is_in_the_readme_with_its_default() -> None:

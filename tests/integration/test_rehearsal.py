@@ -28,7 +28,7 @@ from sources.config import PILOT_ARS
 from sources.sample.rehearsal import HANAU_NEW_ARS, HANAU_OLD_ARS
 from sources.sample.server import serve_in_thread
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = "2026-11-01"
 
 pytestmark = pytest.mark.slow

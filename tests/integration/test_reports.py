@@ -11,6 +11,7 @@ Screenshots go to ``data/test-artifacts/reports/`` (or ``$OZG_TEST_ARTIFACTS``).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import subprocess
@@ -28,7 +29,7 @@ from openpyxl import load_workbook
 from pipelines.reports.data import PILOT_LAND
 from sources.config import PILOT_ARS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = "2026-11-01"
 BANNER = "Beispieldaten – synthetisch, keine amtlichen Zahlen"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -169,11 +170,22 @@ REMOTE = re.compile(
 )
 
 
+# The source note BKG's licence asks for under every map links BKG and the licence
+# (pipelines/reports/maps.py): the only outbound links a page carries. A link loads nothing.
+ATTRIBUTION_LINKS = ("http://www.bkg.bund.de", "https://www.govdata.de/dl-de/by-2-0")
+
+
+def without_attribution_links(text: str) -> str:
+    for url in ATTRIBUTION_LINKS:
+        text = text.replace(f'<a href="{url}">', "<a>")
+    return text
+
+
 def test_every_page_has_banner_method_link_and_no_remote_resource(reports: Path) -> None:
     pages = html_pages(reports)
     assert len(pages) >= 9
     for page in pages:
-        text = page.read_text(encoding="utf-8")
+        text = without_attribution_links(page.read_text(encoding="utf-8"))
         assert BANNER in text, page.name
         assert 'href="methode.html"' in text, page.name
         assert not REMOTE.search(text), (page.name, REMOTE.search(text))
@@ -186,12 +198,15 @@ def test_charts_carry_title_description_and_a_data_table(reports: Path) -> None:
         reports / "pilotvergleich.html"
     ]:
         text = page.read_text(encoding="utf-8")
-        charts = re.findall(r"<svg class=\"chart\"[^>]*>", text)
+        charts = re.findall(r"<svg class=\"(?:chart|karte)\"[^>]*>", text)
         assert charts, page.name
         for svg in charts:
             assert 'role="img"' in svg and "aria-labelledby=" in svg
         assert text.count("<desc id=") == len(charts)
         assert "Daten zur Grafik" in text or "Daten zu den Verlaufsgrafiken" in text
+        maps = [svg for svg in charts if 'class="karte"' in svg]
+        assert text.count("<summary>Tabelle zur Karte") == len(maps)
+        assert text.count("GeoBasis-DE / BKG</a>") == len(maps)
 
 
 # -- workbook ----------------------------------------------------------------------------------
@@ -411,9 +426,7 @@ def test_pilot_steckbrief_headline_numbers_equal_the_marts(
                 assert visit.text(f'[data-kennzahl="n_online"]{key}') == str(row["n_online"])
                 assert visit.text(f'[data-kennzahl="n_anwendbar"]{key}') == str(row["n_anwendbar"])
                 assert visit.text(f'[data-kennzahl="peer_median"]{key}') == pct(row["peer_median"])
-                assert visit.text(f'[data-kennzahl="land_median"]{key}') == pct(
-                    row["land_median"]
-                )
+                assert visit.text(f'[data-kennzahl="land_median"]{key}') == pct(row["land_median"])
                 assert visit.text(f'[data-kennzahl="rang_peer"]{key}') == str(row["rang_peer"])
                 assert visit.text('[data-kennzahl="n_luecken"]') == str(row["n_luecken"])
                 assert visit.text('[data-kennzahl="quote_korb"]') == pct(row["quote_korb"])
@@ -491,6 +504,109 @@ def test_index_table_sorts_and_filters(
         assert visit.page.locator("#kommunen tbody tr:not([hidden])").count() == len(PILOT_ARS)
         visit.screenshot("index-nur-piloten")
         assert visit.errors == []
+    finally:
+        visit.close()
+
+
+# -- maps ----------------------------------------------------------------------------------------
+MAP_GEMEINDE = "064360005005"  # Hattersheim am Main: the first kreisangehörige pilot Gemeinde
+MAP_KREIS = "064400000000"  # Wetteraukreis: a pilot Landkreis
+
+
+def _bound(text: str, default: float) -> float:
+    return default if text == "" else float(text)
+
+
+def legend_fill(visit: PageVisit, svg: str, value: float) -> str:
+    """The colour of the legend class ``value`` falls into, computed here from the edges the
+    rendered legend states (class = lower edge inclusive, upper edge exclusive)."""
+    classes = visit.page.eval_on_selector_all(
+        f"{svg} g.legende g[data-von]",
+        "gs => gs.map(g => [g.dataset.von, g.dataset.bis,"
+        " getComputedStyle(g.querySelector('rect')).fill, g.textContent])",
+    )
+    assert len(classes) >= 2
+    for lower, upper, _, label in classes:  # the label states the edges it was built from
+        for edge in (lower, upper):
+            if edge:
+                assert f"{float(edge) * 100:g}".replace(".", ",") in label, (edge, label)
+    hits = [
+        fill
+        for lower, upper, fill, _ in classes
+        if _bound(lower, -math.inf) <= value < _bound(upper, math.inf)
+    ]
+    assert len(hits) == 1, (value, classes)
+    return hits[0]
+
+
+@pytest.mark.parametrize(
+    ("page", "figure", "ars", "perspektive", "layer", "areas"),
+    [
+        ("index.html", "karte-quote-gemeinden", MAP_GEMEINDE, "buerger", "gemeinden", 425),
+        (
+            f"steckbrief-{MAP_GEMEINDE}.html",
+            "karte-quote",
+            MAP_GEMEINDE,
+            "buerger",
+            "gemeinden",
+            425,
+        ),
+        (f"steckbrief-{MAP_KREIS}.html", "karte-quote", MAP_KREIS, "traeger", "kreise", 26),
+    ],
+)
+def test_maps_colour_a_kommune_by_its_mart_value(
+    browser: Any,
+    reports: Path,
+    marts: duckdb.DuckDBPyConnection,
+    page: str,
+    figure: str,
+    ars: str,
+    perspektive: str,
+    layer: str,
+    areas: int,
+) -> None:
+    (row,) = query(
+        marts,
+        "select name, quote_online from marts.mart_peer_vergleich "
+        "where snapshot_date = ? and ars = ? and perspektive = ?",
+        date.fromisoformat(SNAPSHOT),
+        ars,
+        perspektive,
+    )
+    svg = f"#{figure} svg.karte"
+    visit = PageVisit(browser, reports / page)
+    try:
+        assert visit.errors == [], visit.errors
+        assert visit.page.locator(svg).get_attribute("data-ebene") == layer
+        assert visit.page.locator(f"{svg} path[data-ars]").count() == areas
+        path = visit.page.locator(f'{svg} path[data-ars="{ars}"]')
+        assert float(path.get_attribute("data-wert")) == pytest.approx(row["quote_online"])
+        fill = path.evaluate("p => getComputedStyle(p).fill")
+        assert fill == legend_fill(visit, svg, row["quote_online"])
+        assert normalised(path.locator("title").text_content()) == (
+            f"{row['name']}: {pct(row['quote_online'])}"
+        )
+        # Highlighted (this Kommune, or on the index every pilot of the layer): drawn last,
+        # with a thick outline.
+        drawn = visit.page.eval_on_selector_all(
+            f"{svg} path[data-ars]", "ps => ps.map(p => p.dataset.ars)"
+        )
+        outlined = visit.page.eval_on_selector_all(
+            f"{svg} path.hervorgehoben", "ps => ps.map(p => p.dataset.ars)"
+        )
+        expected = [a for a in drawn if a in PILOT_ARS] if page == "index.html" else [ars]
+        assert sorted(outlined) == sorted(expected) and ars in outlined
+        assert drawn[-len(outlined) :] == outlined
+        assert float(path.evaluate("p => parseFloat(getComputedStyle(p).strokeWidth)")) >= 4
+        # The text alternative and the lists next to the map.
+        assert visit.page.locator(f'#{figure} details tr[data-ars="{ars}"]').count() == 1
+        assert visit.text(f'#{figure} [data-liste="ohne-geometrie"]').startswith("Ohne Geometrie")
+        assert "GeoBasis-DE / BKG" in visit.text(f"#{figure} figcaption")
+        box = visit.page.locator(svg).bounding_box()
+        assert box is not None and box["width"] > 400 and box["height"] > 350
+        visit.page.locator(f"#{figure}").screenshot(
+            path=str(ARTIFACTS / f"karte-{Path(page).stem}.png")
+        )
     finally:
         visit.close()
 

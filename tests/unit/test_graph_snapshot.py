@@ -2,9 +2,9 @@
 
 Any change to the graph's shape (a new dbt model or test, a renamed group, a changed
 dependency, a blocking check turned non-blocking, a new sensor) shows up here as a diff
-against ``tests/snapshots/graph.json``. If the change is intended, rewrite the file::
+against ``tests/unit/snapshots/graph.json``. If the change is intended, rewrite the file::
 
-    OZG_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/test_graph_snapshot.py
+    OZG_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/unit/test_graph_snapshot.py
 
 and review the diff of ``graph.json`` like code.
 """
@@ -120,7 +120,7 @@ def test_graph_matches_the_committed_snapshot(description: dict[str, Any]) -> No
         SNAPSHOT_FILE.write_text(actual, encoding="utf-8")
     assert SNAPSHOT_FILE.is_file(), (
         f"{SNAPSHOT_FILE} is missing; create it with {UPDATE_VARIABLE}=1 "
-        ".venv/bin/python -m pytest tests/test_graph_snapshot.py"
+        ".venv/bin/python -m pytest tests/unit/test_graph_snapshot.py"
     )
     expected = SNAPSHOT_FILE.read_text(encoding="utf-8")
     if actual != expected:
@@ -137,8 +137,9 @@ def test_graph_matches_the_committed_snapshot(description: dict[str, Any]) -> No
             "the Dagster graph differs from the committed snapshot:\n"
             f"{diff}\n"
             f"If this change is intended, rewrite the snapshot with\n"
-            f"    {UPDATE_VARIABLE}=1 .venv/bin/python -m pytest tests/test_graph_snapshot.py\n"
-            "and review the diff of tests/snapshots/graph.json.",
+            f"    {UPDATE_VARIABLE}=1 .venv/bin/python -m pytest "
+            "tests/unit/test_graph_snapshot.py\n"
+            "and review the diff of tests/unit/snapshots/graph.json.",
             pytrace=False,
         )
 

@@ -16,7 +16,7 @@ import pytest
 
 from pipelines.partitions import land_partitions, scope_partitions, snapshot_partitions
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DAGSTER = Path(sys.executable).parent / "dagster"
 
 RAW_KEYS = {dg.AssetKey(["raw", name]) for name in ("destatis_gv100ad", "dashboard", "pvog", "fim")}
