@@ -28,6 +28,3 @@ def dbt_docs(ozg: OzgSettings) -> dg.MaterializeResult:
             "bytes": page.stat().st_size,
         }
     )
-
-
-DBT_DOCS_ASSETS = [dbt_docs]

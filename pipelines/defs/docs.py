@@ -28,6 +28,3 @@ def metrikverzeichnis(ozg: OzgSettings) -> dg.MaterializeResult:
             "markdown": dg.MetadataValue.path(str(paths[1])),
         }
     )
-
-
-DOC_ASSETS = [metrikverzeichnis]

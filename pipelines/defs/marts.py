@@ -89,6 +89,3 @@ def dbt_resource() -> DbtCliResource:
         profiles_dir=str(dbt_project.project_dir),
         dbt_executable=dbt_executable(),
     )
-
-
-MART_ASSETS = [ozg_dbt_assets]

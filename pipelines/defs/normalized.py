@@ -195,5 +195,3 @@ onlinedienste = _normalized_asset(
     [raw_pvog, dg.AssetKey(["normalized", "leistungen"])],
     "PVOG: Leistung ↔ Onlinedienst with names and links.",
 )
-
-NORMALIZED_ASSETS = [gebiete, leistungen, verfuegbarkeit, onlinedienste]

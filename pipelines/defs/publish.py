@@ -33,6 +33,3 @@ def published_warehouse(ozg: OzgSettings) -> dg.MaterializeResult:
             "rows_per_mart": dg.MetadataValue.json(result.marts),
         }
     )
-
-
-PUBLISH_ASSETS = [published_warehouse]

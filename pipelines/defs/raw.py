@@ -137,6 +137,3 @@ def raw_fim(context: dg.AssetExecutionContext, ozg: OzgSettings) -> dg.Materiali
     settings, snapshot = _settings(context, ozg)
     report = ingest.land_fim(settings, snapshot, force=ozg.force_refetch)
     return _result(report, settings.land)
-
-
-RAW_ASSETS = [raw_destatis_gv100ad, raw_dashboard, raw_pvog, raw_fim]

@@ -35,6 +35,3 @@ def published_reports(ozg: OzgSettings) -> dg.MaterializeResult:
             "empty_reason": result.empty_reason or "",
         }
     )
-
-
-REPORT_ASSETS = [published_reports]

@@ -586,9 +586,9 @@ def test_dagster_run_fails_on_a_blocked_gate(
 ) -> None:
     import dagster as dg
 
-    from pipelines.defs.normalized import NORMALIZED_ASSETS
-    from pipelines.defs.raw import RAW_ASSETS
-    from pipelines.resources import OzgSettings
+    from pipelines.definitions import build_definitions
+    from pipelines.jobs import INGEST_JOB
+    from sources.config import Settings
 
     promoted = lake_copy.partition("leistungen", SNAPSHOT)
     before_bytes, before_sha = promoted.read_bytes(), _sha256(promoted)
@@ -607,10 +607,10 @@ def test_dagster_run_fails_on_a_blocked_gate(
     # The assets skip partitions whose inputs are unchanged; this run must really rebuild.
     for marker in lake_copy.normalized.rglob(tables.FINGERPRINT):
         marker.unlink()
-    run = dg.materialize(
-        [*RAW_ASSETS, *NORMALIZED_ASSETS],
+    settings = Settings(mode="sample", data_dir=lake_copy.data_dir)
+    ingest = build_definitions(settings, step_retries=False).resolve_job_def(INGEST_JOB)
+    run = ingest.execute_in_process(
         partition_key=scope_key("06", SNAPSHOT),
-        resources={"ozg": OzgSettings(mode="sample", data_dir=str(lake_copy.data_dir))},
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )
