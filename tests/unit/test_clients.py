@@ -714,7 +714,7 @@ def test_sample_server_export_carries_what_its_json_pages_carry(tmp_path: Path) 
                     data_dir=tmp_path / f"{len(frames)}",
                     dashboard_url=url,
                     dashboard_endpoint=endpoint,  # type: ignore[arg-type]
-                    page_size=50,
+                    page_size=250,  # several pages per query, few enough for the inner loop
                     http=HTTP,
                 )
                 report = ingest.land_dashboard(settings, snapshot, ars)
