@@ -19,6 +19,8 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -81,32 +83,11 @@ def _parse() -> None:
     atomic renames: processes reading the manifest meanwhile (another ``ozg run``, a test
     worker) see the old or the new file, never one half written."""
     target = DBT_PROJECT_DIR / "target"
-    private = target / f".parse-{uuid.uuid4().hex[:8]}"
-    private.mkdir()
-    try:
-        state = target / "partial_parse.msgpack"
-        if state.exists():
-            shutil.copyfile(state, private / state.name)
-        command = [
-            dbt_executable(),
-            "parse",
-            "--quiet",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(private),
-        ]
-        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"dbt parse failed: {(done.stdout + done.stderr).strip()[-500:]}")
+    with _private_target("parse") as private:
+        _run_dbt(["parse", "--quiet"], private, {}, "dbt parse")
         for name in PARSE_ARTIFACTS:  # the manifest last: it is what readers look for
             if (private / name).exists():
                 os.replace(private / name, target / name)
-    finally:
-        shutil.rmtree(private, ignore_errors=True)
 
 
 def generate_dbt_docs(data_dir: Path) -> Path:
@@ -119,38 +100,49 @@ def generate_dbt_docs(data_dir: Path) -> Path:
     back), so dbt documents a private copy of the file (same name: the catalog is the file
     stem) in a private target directory (other runs and readers share ``target/``). Call it
     after the build, never while dbt writes the warehouse."""
+    with _private_target("docs") as private:
+        warehouse = private / WAREHOUSE_NAME
+        shutil.copyfile(warehouse_path(data_dir), warehouse)
+        environment = {**dbt_environment(data_dir), "OZG_DUCKDB_PATH": str(warehouse)}
+        _run_dbt(["docs", "generate", "--static", "--quiet"], private, environment, "dbt docs")
+        page = private / "static_index.html"
+        if not page.exists():
+            raise RuntimeError("dbt docs generate wrote no static_index.html")
+        return atomic_copy(page, dbt_docs_path(data_dir))
+
+
+@contextmanager
+def _private_target(purpose: str) -> Iterator[Path]:
+    """A fresh target directory under ``target/`` seeded with the partial-parse state, so
+    concurrent dbt invocations never share artifacts; removed afterwards."""
     target = DBT_PROJECT_DIR / "target"
     target.mkdir(exist_ok=True)
-    private = target / f".docs-{uuid.uuid4().hex[:8]}"
+    private = target / f".{purpose}-{uuid.uuid4().hex[:8]}"
     private.mkdir()
     try:
         state = target / "partial_parse.msgpack"
         if state.exists():
             shutil.copyfile(state, private / state.name)
-        warehouse = private / WAREHOUSE_NAME
-        shutil.copyfile(warehouse_path(data_dir), warehouse)
-        command = [
-            dbt_executable(),
-            "docs",
-            "generate",
-            "--static",
-            "--quiet",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(private),
-        ]
-        env = {**os.environ, **dbt_environment(data_dir), "OZG_DUCKDB_PATH": str(warehouse)}
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        page = private / "static_index.html"
-        if done.returncode != 0 or not page.exists():
-            output = (done.stdout + done.stderr).strip()[-500:]
-            raise RuntimeError(f"dbt docs generate failed: {output}")
-        return atomic_copy(page, dbt_docs_path(data_dir))
+        yield private
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def _run_dbt(args: list[str], target: Path, environment: dict[str, str], what: str) -> None:
+    command = [
+        dbt_executable(),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target),
+    ]
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **environment}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed: {(done.stdout + done.stderr).strip()[-500:]}")
 
 
 # -- mart definitions ---------------------------------------------------------------------
