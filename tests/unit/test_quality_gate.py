@@ -581,6 +581,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name)
 
 
+@pytest.mark.slow  # a whole Dagster job (the ingest job of one partition)
 def test_dagster_run_fails_on_a_blocked_gate(
     lake_copy: Lake, monkeypatch: pytest.MonkeyPatch, clean_env: None
 ) -> None:
