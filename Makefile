@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 
-# Both cores: each test module stays on one worker, the three modules sharing the session
+# Both cores: each test module stays on one worker, the four modules sharing the session
 # fixture full_sample_run share one (tests/conftest.py); slow groups are handed out first.
 PYTEST_PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
 

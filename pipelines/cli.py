@@ -238,6 +238,16 @@ def run_pipeline(
                 else ""
             )
         )
+        for event in result.get_asset_materialization_events():
+            materialization = event.event_specific_data.materialization
+            if materialization.asset_key.path == ["analysis", "rollout_survival"]:
+                meta = materialization.metadata
+                echo(
+                    f"  Roll-out-Treiber {meta['laufzeit_s'].value:5.1f}s  "
+                    f"{meta['n_paare'].value:,} Paare, Modell {meta['modell'].value}"
+                )
+                for land, reason in meta["uebersprungen"].value.items():
+                    echo(f"    Hinweis: Roll-out-Treiber Land {land} ohne Ergebnis – {reason}")
     return outcomes
 
 

@@ -19,6 +19,7 @@ FULL_RUN_MODULES = (
     "tests/integration/test_competence.py",
     "tests/integration/test_marts.py",
     "tests/integration/test_multi_land.py",
+    "tests/integration/test_rollout_drivers.py",
 )
 
 

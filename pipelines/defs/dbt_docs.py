@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.defs.analysis import ozg_dbt_analyse_assets
 from pipelines.defs.marts import ozg_dbt_assets
 from pipelines.resources import OzgSettings
 from pipelines.warehouse import generate_dbt_docs
@@ -10,7 +11,7 @@ from pipelines.warehouse import generate_dbt_docs
 @dg.asset(
     key=["docs", "dbt_docs"],
     group_name="docs",
-    deps=[ozg_dbt_assets],
+    deps=[ozg_dbt_assets, ozg_dbt_analyse_assets],
     kinds={"dbt", "html"},
     pool="duckdb",  # copies the warehouse file for its catalog: not while dbt writes it
     description=(

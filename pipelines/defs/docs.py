@@ -3,6 +3,7 @@
 import dagster as dg
 
 from pipelines.dbt_project import dbt_project
+from pipelines.defs.analysis import ozg_dbt_analyse_assets
 from pipelines.defs.marts import ozg_dbt_assets
 from pipelines.publication.metric_dictionary import write_metric_dictionary
 from pipelines.resources import OzgSettings
@@ -11,7 +12,7 @@ from pipelines.resources import OzgSettings
 @dg.asset(
     key=["docs", "metrikverzeichnis"],
     group_name="docs",
-    deps=[ozg_dbt_assets],
+    deps=[ozg_dbt_assets, ozg_dbt_analyse_assets],
     kinds={"html"},
     description="Metrikverzeichnis (HTML + Markdown) from the dbt mart definitions.",
 )

@@ -1,4 +1,6 @@
-"""dbt marts: one ``@dbt_assets`` over the whole dbt project.
+"""dbt marts: one ``@dbt_assets`` over the dbt project, without the models tagged
+``analyse`` (those read the roll-out driver analysis and are built after it by
+``pipelines/defs/analysis.py``).
 
 dbt sources carry ``meta.dagster.asset_key`` pointing at the normalised assets, so the
 lineage runs raw → normalized → staging → intermediate → marts. dbt tests become asset
@@ -41,6 +43,10 @@ class OzgDbtTranslator(DagsterDbtTranslator):
         return f"dbt_{schema}" if schema in LAYERS else "dbt"
 
 
+# The models of the roll-out driver analysis (docs/metrics.md §6.16) read its Parquet
+# output: a second ``@dbt_assets`` builds them after the analysis (pipelines/defs/analysis.py).
+ANALYSE_TAG = "analyse"
+
 # The quarantine source is written by the same normalised assets: allow the shared key.
 TRANSLATOR = OzgDbtTranslator(
     settings=DagsterDbtTranslatorSettings(
@@ -52,6 +58,7 @@ TRANSLATOR = OzgDbtTranslator(
 @dbt_assets(
     manifest=ensure_manifest(),
     dagster_dbt_translator=TRANSLATOR,
+    exclude=f"tag:{ANALYSE_TAG}",
     pool="duckdb",
     name="ozg_dbt",
 )

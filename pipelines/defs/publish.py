@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.defs.analysis import ozg_dbt_analyse_assets
 from pipelines.defs.dbt_docs import dbt_docs
 from pipelines.defs.docs import metrikverzeichnis
 from pipelines.defs.marts import ozg_dbt_assets
@@ -13,7 +14,7 @@ from pipelines.warehouse import warehouse_path
 @dg.asset(
     key=["published", "warehouse"],
     group_name="published",
-    deps=[ozg_dbt_assets, metrikverzeichnis, dbt_docs],
+    deps=[ozg_dbt_assets, ozg_dbt_analyse_assets, metrikverzeichnis, dbt_docs],
     kinds={"duckdb", "parquet", "csv"},
     pool="duckdb",
     description=(

@@ -12,9 +12,10 @@ drawing, projection and classes are ``maps.py``).
 
 Values come from ``mart_peer_vergleich`` (pilots' Land, one Stichtag). Each scale is
 computed from all values of its layer, so the index and every Steckbrief colour a value
-alike. Another measure is one more entry in ``MEASURES`` — the own roll-out effect will be
-one once ``mart_rollout_kommune_effekt`` exists (a ratio: ``diverging_scale`` centred at 1,
-``unit="faktor"``); until then no such map is drawn.
+alike. Another measure is one more entry in ``MEASURES`` — the own roll-out effect
+(``zeitverhaeltnis`` of the Kommune-effect mart of docs/metrics.md §6.16; a ratio:
+``diverging_scale`` centred at 1, ``unit="faktor"``) is the next one; no such map is drawn
+yet (its exposure then names the mart).
 """
 
 from __future__ import annotations

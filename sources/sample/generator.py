@@ -49,9 +49,29 @@ Times are calendar days. ``H`` (model horizon) = ``datenstand`` of the last snap
    - ``k(u) = exp(N(0, KREIS_EFFECT_SIGMA))``: one random effect per Kreis, shared by the Kreis
      and all its Gemeinden;
    - ``L(u) = LAGGARD_FACTOR`` for laggards (``LAGGARD_GEMEINDEN`` kreisangehörige Gemeinden
-     that are no Sonderstatusstadt, plus ``LAGGARD_LANDKREISE`` Landkreis), else 1.
+     that are no Sonderstatusstadt, plus ``LAGGARD_LANDKREISE`` Landkreis), else 1;
+   - ``I(u) = IKZ_FACTOR`` for members of an IKZ-Verbund (interkommunale Zusammenarbeit),
+     else 1.
 
    A Kommune served by its Kreis or the Land inherits that provider's date.
+
+   **Kommune attributes** (``SampleUniverse.kommune_merkmale``, exported as the dbt seed
+   ``kommune_merkmale.csv`` by ``export_kommune_merkmale``): ``IKZ_GROUPS`` IKZ-Verbünde, each
+   in its own Landkreis (drawn without replacement), of ``IKZ_GROUP_SIZE`` neighbouring
+   kreisangehörige Städte and Gemeinden (no Sonderstatusstadt) — "neighbouring" approximated
+   by consecutive Gemeinde keys within the Kreis (the keys are roughly alphabetical, so the
+   members are not guaranteed to share a border); members get ``I(u)``. The flag
+   ``digitalisierungsberatung`` (the Kommune used a Digitalisierungsberatung) is drawn
+   independently for every Gemeinde and Landkreis with probability
+   ``P_DIGITALISIERUNGSBERATUNG`` and has **no** effect: it is the null effect the roll-out
+   driver analysis must not find. Both come from their own random streams (``ikz``,
+   ``digitalisierungsberatung``), and every other draw is the same as without them: the
+   per-entry draws (broken links, flags) of the entries the model has without ``I(u)`` are
+   drawn as before, entries that exist only because an IKZ member adopted earlier draw from
+   the streams ``ikz_status`` and ``ikz_flags``, and the defects are planned on the entries
+   without ``I(u)``. So only the adoption (and single-withdrawal) dates of IKZ members — and
+   what follows from them, e.g. a Kreis becoming ``kreisweit flächendeckend`` earlier —
+   differ from the model without IKZ.
 6. **Withdrawal.** ``WITHDRAWN_SERVICES`` services live before the window (not in the basket,
    ``vollzug`` gemeinde or kreis) lose all entries from a date uniform in ``WITHDRAWAL_WINDOW``;
    in addition each adopted entry is withdrawn with probability ``ENTRY_WITHDRAWAL_RATE`` 20–300
@@ -80,11 +100,13 @@ Parameter values (module constants below; change them only together with this te
 Gemeinde); ``POP_ELASTICITY`` 0.25; ``POP_FACTOR_RANGE`` 0.35–2.0; ``TYPE_FACTOR`` kreisfreie
 Stadt 0.75, Sonderstatusstadt 0.85, Stadt 1.0, Gemeinde 1.15, Landkreis 0.9;
 ``KREIS_EFFECT_SIGMA`` 0.3; ``LAGGARD_GEMEINDEN`` 13, ``LAGGARD_LANDKREISE`` 1,
-``LAGGARD_FACTOR`` 3.0; ``WITHDRAWN_SERVICES`` 4, ``WITHDRAWAL_WINDOW`` 2026-02-15…2026-10-15,
-``ENTRY_WITHDRAWAL_RATE`` 0.4 %; ``P_NOT_OK`` 1.5 %; ``P_URL_MISSING`` 0.3 %; ``AKTIV_SHARES``
-ja 95 %, nein 2.5 %, null 2.5 %; ``P_NOT_CONSIDERED`` 1 %; ``EFA_SHARE`` 50 %;
-``DEFECTS_PER_SNAPSHOT`` 3. With the default seed this gives about 39,000 entries (all ARS, own
-entries) in the first snapshot and 51,000 in the last; building the universe takes about 1 s.
+``LAGGARD_FACTOR`` 3.0; ``IKZ_GROUPS`` 20, ``IKZ_GROUP_SIZE`` 3–5, ``IKZ_FACTOR`` 0.8;
+``P_DIGITALISIERUNGSBERATUNG`` 0.3 (no effect); ``WITHDRAWN_SERVICES`` 4,
+``WITHDRAWAL_WINDOW`` 2026-02-15…2026-10-15, ``ENTRY_WITHDRAWAL_RATE`` 0.4 %; ``P_NOT_OK``
+1.5 %; ``P_URL_MISSING`` 0.3 %; ``AKTIV_SHARES`` ja 95 %, nein 2.5 %, null 2.5 %;
+``P_NOT_CONSIDERED`` 1 %; ``EFA_SHARE`` 50 %; ``DEFECTS_PER_SNAPSHOT`` 3. With the default seed
+this gives about 39,000 entries (all ARS, own entries) in the first snapshot and 51,000 in the
+last; building the universe takes about 2 s.
 
 API semantics (``SampleUniverse.dashboard_records``): ``include_above`` adds the entries of the
 Kreis (if different), the Land and the Bund; ``include_below`` on a Kreis adds its Gemeinden, on
@@ -180,6 +202,10 @@ KREIS_EFFECT_SIGMA = 0.3
 LAGGARD_GEMEINDEN = 13
 LAGGARD_LANDKREISE = 1
 LAGGARD_FACTOR = 3.0
+IKZ_GROUPS = 20
+IKZ_GROUP_SIZE = (3, 5)  # members per IKZ-Verbund, inclusive
+IKZ_FACTOR = 0.8
+P_DIGITALISIERUNGSBERATUNG = 0.3  # no effect on the roll-out (the planted null effect)
 PROVIDER_MODE_SHARES = {
     "gemeinde": {"kreis": 0.08, "land": 0.04},
     "kreis": {"land": 0.06},
@@ -302,6 +328,11 @@ class _Model:
     citizen_online: np.ndarray  # (provider, service, snapshot)
     datenstand: dict[date, date]
     defects: list[_Defect]
+    laggard: np.ndarray  # per provider
+    ikz_group: np.ndarray  # per provider: index into the IKZ-Verbünde, -1 for none
+    beratung: np.ndarray  # per provider: Digitalisierungsberatung genutzt (no effect)
+    kreis_effect: np.ndarray  # per provider: k(u), its Kreis's random effect
+    unit_factor: np.ndarray  # per provider: f_pop · f_type · k · L · I
     known: dict[str, _Provider] = field(default_factory=dict)  # every queryable ARS
 
     def __post_init__(self) -> None:
@@ -447,52 +478,90 @@ def _build_model(seed: int) -> _Model:
         (kinds == "landkreis", LAGGARD_LANDKREISE),
     ):
         laggard[rng.choice(np.flatnonzero(kind_mask), count, replace=False)] = True
-    f_unit = f_pop * f_type * f_kreis * np.where(laggard, LAGGARD_FACTOR, 1.0)
+    ikz_group = _draw_ikz(seed, providers, kinds, kreis_idx)
+    beratung_draw = _rng(seed, "digitalisierungsberatung").random(n_p)
+    beratung = (is_gemeinde | (kinds == "landkreis")) & (beratung_draw < P_DIGITALISIERUNGSBERATUNG)
+    # Without I(u) (the model before the IKZ attribute) and with it: the draws of the entries
+    # of the first stay as they were (see the docstring).
+    f_unit_base = f_pop * f_type * f_kreis * np.where(laggard, LAGGARD_FACTOR, 1.0)
+    f_unit = f_unit_base * np.where(ikz_group >= 0, IKZ_FACTOR, 1.0)
     base = np.array([BASE_MEDIAN_LAG_DAYS.get(v, 0.0) for v in vollzug])
     f_service = np.exp(_rng(seed, "service_effect").normal(0.0, SERVICE_EFFECT_SIGMA, n_s))
     f_service *= np.where(platform, PLATFORM_FACTOR, 1.0) * np.where(priority, PRIORITY_FACTOR, 1.0)
     z = _rng(seed, "lag").standard_normal((n_s, n_p))
-    lag = (base * f_service)[:, None] * f_unit[None, :] * np.exp(LAG_SIGMA * z)
-    lag[:, [i_bund, i_land]] = 0.0  # Land and Bund entries exist from go-live on
-    adopt = go_live[:, None] + np.rint(lag).astype(np.int64)
-    adopt = np.where(holds & (adopt <= horizon), adopt, _NEVER)
 
-    # Withdrawals: a few whole services, plus rare single entries.
-    withdraw = np.full((n_s, n_p), _NEVER, dtype=np.int64)
+    # Withdrawals: a few whole services, plus rare single entries (drawn once for both).
     rng = _rng(seed, "withdrawal")
     first_ord = SAMPLE_SNAPSHOTS[0].toordinal()
     candidates = np.flatnonzero(
         ~priority & np.isin(vollzug, ["gemeinde", "kreis"]) & (go_live < first_ord - 180)
     )
+    whole = np.full((n_s, n_p), _NEVER, dtype=np.int64)
     for s in rng.choice(candidates, WITHDRAWN_SERVICES, replace=False):
-        withdraw[s, :] = _draw_dates(rng, 1, *WITHDRAWAL_WINDOW)[0]
-    single = (adopt < _NEVER) & (rng.random((n_s, n_p)) < ENTRY_WITHDRAWAL_RATE)
-    own_date = np.maximum(adopt, first_ord) + rng.integers(20, 301, (n_s, n_p))
-    withdraw = np.where(single & (own_date < withdraw), own_date, withdraw)
-    withdraw = np.where(withdraw <= horizon, withdraw, _NEVER)
-    adopt = np.where(adopt < withdraw, adopt, _NEVER)  # adopted only after withdrawal = never
+        whole[s, :] = _draw_dates(rng, 1, *WITHDRAWAL_WINDOW)[0]
+    single_draw = rng.random((n_s, n_p)) < ENTRY_WITHDRAWAL_RATE
+    single_offset = rng.integers(20, 301, (n_s, n_p))
+
+    def adoption(unit_factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lag = (base * f_service)[:, None] * unit_factor[None, :] * np.exp(LAG_SIGMA * z)
+        lag[:, [i_bund, i_land]] = 0.0  # Land and Bund entries exist from go-live on
+        adopt = go_live[:, None] + np.rint(lag).astype(np.int64)
+        adopt = np.where(holds & (adopt <= horizon), adopt, _NEVER)
+        single = (adopt < _NEVER) & single_draw
+        own_date = np.maximum(adopt, first_ord) + single_offset
+        withdraw = np.where(single & (own_date < whole), own_date, whole)
+        withdraw = np.where(withdraw <= horizon, withdraw, _NEVER)
+        adopt = np.where(adopt < withdraw, adopt, _NEVER)  # adopted only after withdrawal = never
+        return adopt, withdraw
+
+    adopt_base, withdraw_base = adoption(f_unit_base)
+    adopt, withdraw = adoption(f_unit)
 
     # Entries and their per-snapshot state.
     e_service, e_provider = np.nonzero(adopt < _NEVER)
+    b_service, b_provider = np.nonzero(adopt_base < _NEVER)
+    e_flat, b_flat = e_service * n_p + e_provider, b_service * n_p + b_provider
+    pos = np.searchsorted(e_flat, b_flat)  # where each entry without I(u) sits now
+    if not np.array_equal(e_flat[pos], b_flat):
+        raise AssertionError("an IKZ member lost an entry: earlier adoption must only add")
+    extra = np.ones(len(e_flat), dtype=bool)
+    extra[pos] = False
+    n_e, n_b, n_x = len(e_service), len(b_service), int(extra.sum())
     e_adopt, e_withdraw = adopt[e_service, e_provider], withdraw[e_service, e_provider]
-    n_e = len(e_service)
     present = (e_adopt[:, None] <= ds_ord[None, :]) & (ds_ord[None, :] < e_withdraw[:, None])
-    rng = _rng(seed, "status")
-    status_ok = rng.random((n_e, n_t)) >= P_NOT_OK
-    url_ok = rng.random((n_e, n_t)) >= P_URL_MISSING
+
+    def per_entry(draw_base: np.ndarray, draw_extra: np.ndarray) -> np.ndarray:
+        out = np.empty((n_e, *draw_base.shape[1:]), dtype=draw_base.dtype)
+        out[pos], out[extra] = draw_base, draw_extra
+        return out
+
+    rng, rng_x = _rng(seed, "status"), _rng(seed, "ikz_status")
+    status_base = rng.random((n_b, n_t)) >= P_NOT_OK
+    url_base = rng.random((n_b, n_t)) >= P_URL_MISSING
+    status_ok = per_entry(status_base, rng_x.random((n_x, n_t)) >= P_NOT_OK)
+    url_ok = per_entry(url_base, rng_x.random((n_x, n_t)) >= P_URL_MISSING)
     online = present & status_ok & url_ok
 
-    rng = _rng(seed, "flags")
     aktiv_values = list(AKTIV_SHARES)
-    aktiv_draw = rng.choice(len(aktiv_values), n_e, p=list(AKTIV_SHARES.values()))
+    flag_draws = []
+    for rng, n in ((_rng(seed, "flags"), n_b), (_rng(seed, "ikz_flags"), n_x)):
+        flag_draws.append(
+            (
+                rng.choice(len(aktiv_values), n, p=list(AKTIV_SHARES.values())),
+                rng.random(n) < P_NOT_CONSIDERED,
+                rng.integers(0, len(NOT_CONSIDERED_REASONS), n),
+            )
+        )
+    aktiv_draw, nc_draw, reason_draw = (per_entry(b, x) for b, x in zip(*flag_draws, strict=True))
     aktiv = [aktiv_values[i] for i in aktiv_draw]
     municipal = ~np.isin(e_provider, [i_bund, i_land])
-    not_considered = municipal & (rng.random(n_e) < P_NOT_CONSIDERED)
-    reason_draw = rng.integers(0, len(NOT_CONSIDERED_REASONS), n_e)
+    not_considered = municipal & nc_draw
     reason = [
         NOT_CONSIDERED_REASONS[r] if nc else None
         for r, nc in zip(reason_draw, not_considered, strict=True)
     ]
+    b_adopt, b_withdraw = adopt_base[b_service, b_provider], withdraw_base[b_service, b_provider]
+    present_base = (b_adopt[:, None] <= ds_ord[None, :]) & (ds_ord[None, :] < b_withdraw[:, None])
 
     efa = _rng(seed, "solution").random(n_s) < EFA_SHARE
     urls = [
@@ -535,9 +604,40 @@ def _build_model(seed: int) -> _Model:
         citizen_online=citizen,
         datenstand=datenstand,
         defects=[],
+        laggard=laggard,
+        ikz_group=ikz_group,
+        beratung=beratung,
+        kreis_effect=f_kreis,
+        unit_factor=f_unit,
     )
-    model.defects = _plan_defects(seed, model, is_gemeinde)
+    # Planned on the entries without I(u), with their draws: the same defects as without it.
+    model.defects = _plan_defects(
+        seed, model, is_gemeinde, pos, present_base & status_base & url_base, present_base
+    )
     return model
+
+
+def _draw_ikz(
+    seed: int, providers: list[_Provider], kinds: np.ndarray, kreis_idx: np.ndarray
+) -> np.ndarray:
+    """IKZ-Verbund per provider (index of the Verbund, -1 for none): ``IKZ_GROUPS`` Landkreise
+    drawn without replacement, in each a run of ``IKZ_GROUP_SIZE`` consecutive kreisangehörige
+    Städte and Gemeinden (providers are sorted by ARS, so by Gemeinde key within a Kreis)."""
+    rng = _rng(seed, "ikz")
+    eligible = np.isin(kinds, ["stadt", "gemeinde"])
+    low, high = IKZ_GROUP_SIZE
+    kreise = [
+        int(k)
+        for k in np.flatnonzero(kinds == "landkreis")
+        if (eligible & (kreis_idx == k)).sum() >= high
+    ]
+    group = np.full(len(providers), -1, dtype=np.int64)
+    for g, k in enumerate(np.sort(rng.choice(kreise, IKZ_GROUPS, replace=False))):
+        members = np.flatnonzero(eligible & (kreis_idx == k))
+        size = int(rng.integers(low, high + 1))
+        start = int(rng.integers(0, len(members) - size + 1))
+        group[members[start : start + size]] = g
+    return group
 
 
 def _url(provider: _Provider, service: dict[str, str], platform: bool, efa: bool) -> str:
@@ -551,25 +651,39 @@ def _url(provider: _Provider, service: dict[str, str], platform: bool, efa: bool
     return f"https://{provider.slug}.beispiel-kommune.de/onlinedienste/{ozg}"
 
 
-def _plan_defects(seed: int, model: _Model, is_gemeinde: np.ndarray) -> list[_Defect]:
-    rng = _rng(seed, "defects")
-    on_gemeinde = is_gemeinde[model.e_provider]
+def _plan_defects(
+    seed: int,
+    model: _Model,
+    is_gemeinde: np.ndarray,
+    rows: np.ndarray,
+    online_base: np.ndarray,
+    present_base: np.ndarray,
+) -> list[_Defect]:
+    """Defects on the entries ``rows`` (the model's entries without the IKZ factor) with
+    their states without it (``online_base``, ``present_base``: entry × snapshot)."""
+    rng, rng_again = _rng(seed, "defects"), _rng(seed, "ikz_defects")
+    on_gemeinde = is_gemeinde[model.e_provider[rows]]
     has_umlaut = np.array([bool(re.search("[äöüÄÖÜ]", s["leika_name"])) for s in model.services])
+    present_now = model.present[rows]
+    online_now = (model.present & model.status_ok & model.url_ok)[rows]
     defects: list[_Defect] = []
     used: set[int] = set()
     for t in range(len(SAMPLE_SNAPSHOTS)):
-        online = model.present[:, t] & model.status_ok[:, t] & model.url_ok[:, t]
         for slot in range(DEFECTS_PER_SNAPSHOT):
             kind, repairable = DEFECT_KINDS[(t * DEFECTS_PER_SNAPSHOT + slot) % len(DEFECT_KINDS)]
-            mask = on_gemeinde & model.present[:, t]
-            if kind in ("enum_case", "ars_unknown"):
-                mask &= online
+            needs_online = kind in ("enum_case", "ars_unknown")
+            mask = on_gemeinde & present_base[:, t]
+            now = present_now[:, t] & (online_now[:, t] if needs_online else True)
+            if needs_online:
+                mask &= online_base[:, t]
             if kind == "unicode_nfd":
-                mask &= has_umlaut[model.e_service]
+                mask &= has_umlaut[model.e_service[rows]]
             candidates = np.setdiff1d(np.flatnonzero(mask), list(used))
             entry = int(rng.choice(candidates))
+            if not now[entry]:  # an IKZ member's entry, withdrawn earlier with I(u): draw again
+                entry = int(rng_again.choice(np.setdiff1d(np.flatnonzero(mask & now), list(used))))
             used.add(entry)
-            defects.append(_describe_defect(t, entry, kind, repairable, model))
+            defects.append(_describe_defect(t, int(rows[entry]), kind, repairable, model))
     return defects
 
 
@@ -782,6 +896,55 @@ class SampleUniverse:
             }
         ).sort("ars", "leika_key")
 
+    def kommunen(self) -> pl.DataFrame:
+        """The unit-level truth of the roll-out model per Kommune (inhabited Gemeinden and
+        Landkreise, sorted by ARS): kind, population, laggard flag, IKZ-Verbund,
+        Digitalisierungsberatung, the Kreis effect ``k(u)`` and the product of all unit
+        factors ``f_pop · f_type · k · L · I``."""
+        m = self._model
+        names = self._ikz_names()
+        rows = [
+            {
+                "ars": p.ars,
+                "name": p.name,
+                "kind": p.kind,
+                "population": p.population,
+                "kreis_ars": p.kreis_ars,
+                "laggard": bool(m.laggard[i]),
+                "ikz_verbund": bool(m.ikz_group[i] >= 0),
+                "ikz_verbund_name": names.get(int(m.ikz_group[i])),
+                "digitalisierungsberatung": bool(m.beratung[i]),
+                "kreis_effect": float(m.kreis_effect[i]),
+                "unit_factor": float(m.unit_factor[i]),
+            }
+            for i, p in enumerate(m.providers)
+            if p.kind not in ("bund", "land")
+        ]
+        return pl.DataFrame(rows).sort("ars")
+
+    def kommune_merkmale(self) -> pl.DataFrame:
+        """The sample's rows of the dbt seed ``kommune_merkmale.csv``: one row per inhabited
+        Gemeinde and Landkreis with the attributes the model used (``beispiel`` = true: they
+        describe synthetic Kommunen and apply to sample data only)."""
+        return self.kommunen().select(
+            "ars",
+            "name",
+            "ikz_verbund",
+            pl.col("ikz_verbund_name").fill_null(""),
+            "digitalisierungsberatung",
+            pl.lit(True).alias("beispiel"),
+        )
+
+    def _ikz_names(self) -> dict[int, str]:
+        m = self._model
+        by_ars = {p.ars: p for p in m.providers}
+        names: dict[int, str] = {}
+        for i, p in enumerate(m.providers):
+            g = int(m.ikz_group[i])
+            if g >= 0 and g not in names:
+                names[g] = f"IKZ-Verbund {by_ars[p.kreis_ars].name} (ab {p.name})"
+        return names
+
     def defects(self) -> pl.DataFrame:
         """Every injected upstream defect (snapshot, query ARS, key, field, kind, …)."""
         m = self._model
@@ -897,4 +1060,18 @@ def export_ground_truth(universe: SampleUniverse, path: Path) -> Path:
     """Write ``universe.ground_truth()`` as Parquet to ``path`` and return it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     universe.ground_truth().write_parquet(path)
+    return path
+
+
+def export_kommune_merkmale(universe: SampleUniverse, path: Path) -> Path:
+    """Write ``universe.kommune_merkmale()`` as the dbt seed CSV (``true``/``false``, UTF-8)
+    to ``path`` and return it; ``dbt_project/seeds/kommune_merkmale.csv`` is this file for
+    the default seed (a test checks it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = universe.kommune_merkmale()
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(frame.columns)
+        for row in frame.iter_rows():
+            writer.writerow([("true" if v else "false") if isinstance(v, bool) else v for v in row])
     return path

@@ -2,7 +2,8 @@
 
 One real ``ozg run`` on the whole sample builds the lake (Hessen, ``land=06``) and the
 single-Land warehouse (~3.5 minutes). Its Land partitions are then copied as two fictitious
-Länder next to Hessen, and ``dbt build`` runs over the three-Land lake (~1 minute):
+Länder next to Hessen, and ``dbt build`` runs over the three-Land lake (~1 minute), with the
+roll-out driver analysis between the marts and the analysis marts as in the publish job:
 
 * ``07`` — an exact twin: every Land code 06 at the start of an ARS, AGS, Land code or peer
   key becomes 07. In the copied Gemeindeverzeichnis the codes 06 and 07 are swapped, so the
@@ -16,7 +17,9 @@ The Bund's queries are in every copy, as in the real lake. Then
 
 (a) every Hessen mart row equals the single-Land build's, column for column;
 (b) every Land-07 mart row equals its Hessen twin relabelled (twins are no pilots: the pilot
-    seed lists Hessian ARS, so ``mart_pilotvergleich`` stays Hessian);
+    seed lists Hessian ARS, so ``mart_pilotvergleich`` stays Hessian; the seed
+    ``kommune_merkmale`` lists Hessian ARS too, and the fixture gives the copies' Kommunen
+    Hessen's attributes for the roll-out driver analysis);
 (c) peer groups, Land medians, ranks, t0 and Land coverage are recomputed from the mart rows
     of each Land alone and match, and Land 08 really differs from Hessen;
 (d) the workshop reports built from the three-Land marts equal those from Hessen's alone.
@@ -24,6 +27,7 @@ The Bund's queries are in every copy, as in the real lake. Then
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -36,8 +40,12 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook
 
+from pipelines import analysis
+from pipelines.analysis import pairs as analysis_pairs
 from pipelines.reports import build_reports
 from pipelines.warehouse import DBT_PROJECT_DIR, dbt_environment, dbt_executable
+
+ANALYSE_TAG = "analyse"  # pipelines/defs/marts.py: the models built after the analysis
 
 ROOT = Path(__file__).resolve().parents[2]
 HESSEN = "06"
@@ -136,7 +144,7 @@ def copy_lake(data_dir: Path, target: Path) -> None:
         copy.write_bytes(path.read_bytes())
 
 
-def dbt_build(data_dir: Path, work: Path) -> subprocess.CompletedProcess[str]:
+def dbt_build(data_dir: Path, work: Path, *selection: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OZG_")}
     env.update(dbt_environment(data_dir))
     (data_dir / "warehouse").mkdir(parents=True, exist_ok=True)
@@ -144,6 +152,7 @@ def dbt_build(data_dir: Path, work: Path) -> subprocess.CompletedProcess[str]:
         [
             dbt_executable(),
             "build",
+            *selection,
             "--project-dir",
             str(DBT_PROJECT_DIR),
             "--profiles-dir",
@@ -225,7 +234,25 @@ def multi(single: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy_lake(single, data)
     add_land(data, TWIN)
     add_land(data, PERTURBED, perturb=True)
-    done = dbt_build(data, tmp_path_factory.mktemp("multi_land_dbt"))
+    # As the publish job runs it: the marts, the roll-out driver analysis on them (every Land
+    # on its own), then the marts that publish the analysis.
+    work = tmp_path_factory.mktemp("multi_land_dbt")
+    done = dbt_build(data, work, "--exclude", f"tag:{ANALYSE_TAG}")
+    assert done.returncode == 0, done.stdout[-3000:]
+    with duckdb.connect(str(data / "warehouse" / "ozg.duckdb"), read_only=True) as warehouse:
+        inputs = analysis_pairs.read_inputs(warehouse)
+    # The seed kommune_merkmale lists Hessian ARS: the copies' Kommunen get the same
+    # attributes, as a deployment over several Länder lists every Land's Kommunen.
+    merkmale = inputs.merkmale
+    copies = [
+        merkmale.with_columns(pl.col("ars").str.replace(f"^{HESSEN}", land))
+        for land in (TWIN, PERTURBED)
+    ]
+    inputs = dataclasses.replace(inputs, merkmale=pl.concat([merkmale, *copies]))
+    results, _ = analysis.analyse(inputs)
+    analysis.write_results(results, analysis.analysis_dir(data))
+    assert set(results.modelle["land"]) == {HESSEN, TWIN, PERTURBED}
+    done = dbt_build(data, work, "--select", f"tag:{ANALYSE_TAG}")
     assert done.returncode == 0, done.stdout[-3000:]
     return data
 

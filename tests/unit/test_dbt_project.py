@@ -24,8 +24,15 @@ from pipelines.warehouse import (
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = DBT_PROJECT_DIR / "models"
-# The code outside dbt that reads marts (the reports from the published copy).
-READERS = sorted([*ROOT.glob("pipelines/reports/*.py"), *ROOT.glob("pipelines/publication/*.py")])
+# The code outside dbt that reads marts (the reports from the published copy, the roll-out
+# driver analysis from the warehouse).
+READERS = sorted(
+    [
+        *ROOT.glob("pipelines/reports/*.py"),
+        *ROOT.glob("pipelines/publication/*.py"),
+        *ROOT.glob("pipelines/analysis/*.py"),
+    ]
+)
 # Readers that name no mart read every one: by the manifest's schema or the warehouse's.
 EVERY_MART = re.compile(r"mart_definitions\(|table_schema = 'marts'")
 

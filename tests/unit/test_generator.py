@@ -342,3 +342,82 @@ def test_fim_items_shape(universe: gen.SampleUniverse) -> None:
 def test_export_ground_truth(universe: gen.SampleUniverse, tmp_path: Path) -> None:
     path = gen.export_ground_truth(universe, tmp_path / "gt" / "ground_truth.parquet")
     assert pl.read_parquet(path).equals(universe.ground_truth())
+
+
+# -- Kommune attributes: IKZ-Verbund (effect 0.8) and Digitalisierungsberatung (no effect) -------
+def test_the_kommune_merkmale_seed_is_what_the_generator_used(
+    universe: gen.SampleUniverse, tmp_path: Path
+) -> None:
+    exported = gen.export_kommune_merkmale(universe, tmp_path / "kommune_merkmale.csv")
+    seed = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "kommune_merkmale.csv"
+    assert exported.read_bytes() == seed.read_bytes(), (
+        "re-export dbt_project/seeds/kommune_merkmale.csv with gen.export_kommune_merkmale"
+    )
+    kommunen = universe.kommunen()
+    merkmale = pl.read_csv(seed, schema_overrides={"ars": pl.String})
+    assert merkmale["ars"].to_list() == kommunen["ars"].to_list()
+    assert merkmale["ikz_verbund"].to_list() == kommunen["ikz_verbund"].to_list()
+    assert merkmale["digitalisierungsberatung"].to_list() == (
+        kommunen["digitalisierungsberatung"].to_list()
+    )
+    assert merkmale["beispiel"].all()
+    # The unit factor the adoption dates were drawn with holds I(u) = IKZ_FACTOR.
+    f_pop = (kommunen["population"].cast(pl.Float64) / gen.POP_REFERENCE) ** -gen.POP_ELASTICITY
+    expected = (
+        f_pop.clip(*gen.POP_FACTOR_RANGE)
+        * kommunen["kind"].replace_strict(gen.TYPE_FACTOR, return_dtype=pl.Float64)
+        * kommunen["kreis_effect"]
+        * pl.Series([gen.LAGGARD_FACTOR if v else 1.0 for v in kommunen["laggard"]])
+        * pl.Series([gen.IKZ_FACTOR if v else 1.0 for v in kommunen["ikz_verbund"]])
+    )
+    assert (expected - kommunen["unit_factor"]).abs().max() < 1e-12
+
+
+def test_ikz_verbuende_are_runs_of_neighbouring_gemeinden_in_one_kreis(
+    universe: gen.SampleUniverse,
+) -> None:
+    kommunen = universe.kommunen()
+    members = kommunen.filter("ikz_verbund")
+    groups = members.group_by("ikz_verbund_name").agg("ars", "kreis_ars", "kind")
+    assert groups.height == gen.IKZ_GROUPS
+    assert groups["kreis_ars"].list.unique().list.len().to_list() == [1] * gen.IKZ_GROUPS
+    assert members["kreis_ars"].n_unique() == gen.IKZ_GROUPS  # one Verbund per Landkreis
+    for ars, (kreis, *_) in zip(groups["ars"], groups["kreis_ars"], strict=True):
+        assert gen.IKZ_GROUP_SIZE[0] <= len(ars) <= gen.IKZ_GROUP_SIZE[1]
+        eligible = kommunen.filter(
+            (pl.col("kreis_ars") == kreis) & pl.col("kind").is_in(["stadt", "gemeinde"])
+        )["ars"].to_list()
+        start = eligible.index(min(ars))
+        assert sorted(ars) == eligible[start : start + len(ars)]  # consecutive Gemeinde keys
+    share = kommunen["digitalisierungsberatung"].mean()
+    assert 0.22 < share < 0.38  # P_DIGITALISIERUNGSBERATUNG = 0.3
+
+
+def test_only_ikz_members_change_with_the_ikz_factor(
+    universe: gen.SampleUniverse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gen, "IKZ_FACTOR", 1.0)
+    without = gen.build_universe.__wrapped__(gen.DEFAULT_SEED)
+    members = set(universe.kommunen().filter("ikz_verbund")["ars"])
+    truth = universe.ground_truth().join(
+        without.ground_truth(), on=["ars", "leika_key"], suffix="_ohne"
+    )
+    changed = truth.filter(
+        pl.col("adoption_date").ne_missing(pl.col("adoption_date_ohne"))
+        | pl.col("first_online_snapshot").ne_missing(pl.col("first_online_snapshot_ohne"))
+    )
+    assert changed.height > 1000
+    assert set(changed["provider_ars"]) <= members
+    earlier = changed.filter(pl.col("adoption_date_ohne").is_not_null())
+    assert (earlier["adoption_date"] <= earlier["adoption_date_ohne"]).all()
+    assert universe.defects().equals(without.defects())
+
+    def records(u: gen.SampleUniverse, snapshot: date) -> Counter[tuple[object, ...]]:
+        return Counter(
+            tuple(v for k, v in sorted(r.items()) if k != "art_flaechendeckung")
+            for r in _all_records(u, snapshot)
+            if r["ars"] not in members
+        )
+
+    for snapshot in (FIRST, LAST):
+        assert records(universe, snapshot) == records(without, snapshot)

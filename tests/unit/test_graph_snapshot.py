@@ -35,6 +35,7 @@ LAYER_ORDER = {
     "staging": 2,
     "intermediate": 3,
     "marts": 4,
+    "analysis": 4,  # between the marts it reads and the analysis marts that publish it
     "docs": 5,
     "published": 6,
 }

@@ -16,8 +16,9 @@ import sources
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The Dagster glue and the CLI; every other module of pipelines/ is domain code.
 GLUE = {"cli", "dbt_project", "definitions", "defs", "jobs", "partitions", "resources"}
-# raw → normalised (validated by quality, stored in the lake) → warehouse → published →
-# reports; html serves every page. A module may import its own layer and lower ones.
+# raw → normalised (validated by quality, stored in the lake) → warehouse → analysis (reads
+# the warehouse, its output goes back through dbt) → published → reports; html serves every
+# page. A module may import its own layer and lower ones.
 LAYERS = {
     "sources": 0,
     "pipelines.html": 1,
@@ -25,6 +26,7 @@ LAYERS = {
     "pipelines.quality": 2,
     "pipelines.normalisation": 3,
     "pipelines.warehouse": 4,
+    "pipelines.analysis": 4.5,
     "pipelines.publication": 5,
     "pipelines.reports": 6,
 }
@@ -42,7 +44,7 @@ def domain_modules() -> list[str]:
 
 def test_the_domain_packages_are_found() -> None:
     found = set(domain_modules())
-    for package in ("normalisation", "quality", "publication", "reports", "html"):
+    for package in ("normalisation", "quality", "analysis", "publication", "reports", "html"):
         assert f"pipelines.{package}" in found
     assert {"pipelines.lake", "pipelines.warehouse", "sources.files"} <= found
     assert not any(name.split(".")[1] in GLUE for name in found if name.startswith("pipelines."))
