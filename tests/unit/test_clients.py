@@ -686,6 +686,7 @@ def _lineage_free(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+@pytest.mark.slow  # four full Dashboard landings of Hessen over HTTP, ~25 s
 def test_sample_server_export_carries_what_its_json_pages_carry(tmp_path: Path) -> None:
     snapshot = date(2026, 11, 1)
     server, base = serve_in_thread(snapshot)

@@ -135,6 +135,7 @@ def test_every_mart_reader_is_an_exposure(manifest: dict[str, Any]) -> None:
     assert listed - set(READERS) == set()
 
 
+@pytest.mark.slow  # a dbt invocation against a warehouse (dbt docs generate), ~15 s
 def test_dbt_docs_page_embeds_the_project_and_the_warehouse_catalog(tmp_path: Path) -> None:
     """``dbt docs generate --static`` needs no build: a small warehouse gives a catalog."""
     warehouse = warehouse_path(tmp_path)
