@@ -8,15 +8,13 @@ those files as marts: dbt stays the only writer of the warehouse, and both steps
 ``duckdb`` pool. Both are unpartitioned and land in ``ozg_publish``.
 """
 
-import os
-
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipelines.analysis import analysis_dir, pairs, run
-from pipelines.defs.marts import ANALYSE_TAG, TRANSLATOR, release_warehouse
+from pipelines.defs.marts import ANALYSE_TAG, TRANSLATOR, dbt_build
 from pipelines.resources import OzgSettings
-from pipelines.warehouse import dbt_environment, ensure_manifest, warehouse_path
+from pipelines.warehouse import ensure_manifest, warehouse_path
 
 
 @dg.asset(
@@ -63,14 +61,4 @@ def rollout_survival(context: dg.AssetExecutionContext, ozg: OzgSettings) -> dg.
 def ozg_dbt_analyse_assets(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, ozg: OzgSettings
 ):
-    settings = ozg.settings()
-    os.environ.update(dbt_environment(settings.data_dir))
-    try:
-        yield from (
-            dbt.cli(["build"], context=context)
-            .stream()
-            .fetch_row_counts()
-            .fetch_column_metadata(with_column_lineage=False)
-        )
-    finally:
-        release_warehouse()
+    yield from dbt_build(context, dbt, ozg)

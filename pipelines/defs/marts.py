@@ -63,11 +63,16 @@ TRANSLATOR = OzgDbtTranslator(
     name="ozg_dbt",
 )
 def ozg_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, ozg: OzgSettings):
+    yield from dbt_build(context, dbt, ozg)
+
+
+def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, ozg: OzgSettings):  # type: ignore[no-untyped-def]
+    """``dbt build`` of the selection of ``context`` with Dagster's standard table metadata
+    (dagster/row_count, dagster/column_schema) per model, read after the build:
+    dagster-dbt waits for dbt to release DuckDB's write lock."""
     settings = ozg.settings()
     os.environ.update(dbt_environment(settings.data_dir))
     warehouse_path(settings.data_dir).parent.mkdir(parents=True, exist_ok=True)
-    # Dagster's standard table metadata (dagster/row_count, dagster/column_schema) per model,
-    # read after the build: dagster-dbt waits for dbt to release DuckDB's write lock.
     try:
         yield from (
             dbt.cli(["build"], context=context)
