@@ -224,7 +224,9 @@ class Settings:
         lands = parse_lands(str(overrides.pop("lands", env("OZG_LAND"))))
         settings = cls(
             mode=mode,  # type: ignore[arg-type]
-            data_dir=Path(env("OZG_DATA_DIR")),
+            # Absolute at once: a later step may run with another working directory
+            # (dagster-dbt's metadata queries change it), and "./data" must stay this one.
+            data_dir=Path(env("OZG_DATA_DIR")).resolve(),
             land=lands[0],
             lands=lands,
             dashboard_url=env("OZG_DASHBOARD_URL").rstrip("/"),

@@ -24,7 +24,11 @@ def test_defaults_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
     settings = Settings.from_env()
-    assert (settings.mode, settings.land, settings.data_dir) == ("sample", "06", Path("./data"))
+    assert (settings.mode, settings.land, settings.data_dir) == (
+        "sample",
+        "06",
+        Path("./data").resolve(),
+    )
     assert settings.land_ars == "060000000000"
     monkeypatch.setenv("OZG_DASHBOARD_URL", "http://127.0.0.1:9/api/public/v1/dash/")
     monkeypatch.setenv("OZG_PVOG_ARS", "000000000000, 064140000000")
