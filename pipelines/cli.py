@@ -177,7 +177,8 @@ def run_pipeline(
 
     from pipelines.warehouse import ensure_manifest
 
-    ensure_manifest(force=True)  # the graph must match the dbt project as it is now
+    # The graph must match the dbt project as it is now.
+    ensure_manifest(force=True, data_dir=settings.data_dir)
     from pipelines.definitions import build_definitions
     from pipelines.partitions import scope_key
 

@@ -59,9 +59,13 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")
 
 
-def ensure_manifest(*, force: bool = False) -> Path:
+def ensure_manifest(*, force: bool = False, data_dir: Path | None = None) -> Path:
     """Parse the project when its manifest is missing (a fresh clone) or when asked.
 
+    With ``data_dir`` the parse sees the environment the build of that directory will see
+    (``dbt_environment``): dbt keeps its partial-parse state only while the profile and the
+    variables the project reads are unchanged, so the build then re-parses only what changed
+    instead of the whole project (about 5 s less per dbt invocation).
     (``DbtProject.preparer`` would look for ``dbt`` on PATH only.)"""
     from filelock import FileLock
 
@@ -69,7 +73,7 @@ def ensure_manifest(*, force: bool = False) -> Path:
     # Concurrent processes share target/: parse one at a time.
     with FileLock(str(DBT_PROJECT_DIR / "target" / ".parse.lock")):
         if force or not MANIFEST_PATH.exists():
-            _parse()
+            _parse(dbt_environment(data_dir) if data_dir is not None else {})
     return MANIFEST_PATH
 
 
@@ -78,13 +82,13 @@ def ensure_manifest(*, force: bool = False) -> Path:
 PARSE_ARTIFACTS = ("partial_parse.msgpack", "manifest.json")
 
 
-def _parse() -> None:
+def _parse(environment: dict[str, str]) -> None:
     """Parse into a private target directory, then swap the artifacts into ``target/`` with
     atomic renames: processes reading the manifest meanwhile (another ``ozg run``, a test
     worker) see the old or the new file, never one half written."""
     target = DBT_PROJECT_DIR / "target"
     with _private_target("parse") as private:
-        _run_dbt(["parse", "--quiet"], private, {}, "dbt parse")
+        _run_dbt(["parse", "--quiet"], private, environment, "dbt parse")
         for name in PARSE_ARTIFACTS:  # the manifest last: it is what readers look for
             if (private / name).exists():
                 os.replace(private / name, target / name)
@@ -95,16 +99,17 @@ def generate_dbt_docs(data_dir: Path) -> Path:
     documentation with the warehouse catalog, manifest and catalog embedded in one page (no
     server needed), written atomically to ``dbt_docs_path(data_dir)``.
 
-    dbt opens its database read-write, which DuckDB's lock forbids while any other process
-    has the file open (a reader, or the process that ran the build and read the row counts
-    back), so dbt documents a private copy of the file (same name: the catalog is the file
-    stem) in a private target directory (other runs and readers share ``target/``). Call it
-    after the build, never while dbt writes the warehouse."""
+    dbt opens the warehouse read-write, which DuckDB's lock allows only while no other
+    process has the file open: call it after the build (which releases its handle), in the
+    ``duckdb`` pool. It runs in a private target directory (other runs and readers share
+    ``target/``) with the build's environment, so dbt's partial-parse state still holds."""
     with _private_target("docs") as private:
-        warehouse = private / WAREHOUSE_NAME
-        shutil.copyfile(warehouse_path(data_dir), warehouse)
-        environment = {**dbt_environment(data_dir), "OZG_DUCKDB_PATH": str(warehouse)}
-        _run_dbt(["docs", "generate", "--static", "--quiet"], private, environment, "dbt docs")
+        _run_dbt(
+            ["docs", "generate", "--static", "--quiet"],
+            private,
+            dbt_environment(data_dir),
+            "dbt docs",
+        )
         page = private / "static_index.html"
         if not page.exists():
             raise RuntimeError("dbt docs generate wrote no static_index.html")

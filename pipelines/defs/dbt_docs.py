@@ -13,7 +13,7 @@ from pipelines.warehouse import generate_dbt_docs
     group_name="docs",
     deps=[ozg_dbt_assets, ozg_dbt_analyse_assets],
     kinds={"dbt", "html"},
-    pool="duckdb",  # copies the warehouse file for its catalog: not while dbt writes it
+    pool="duckdb",  # dbt opens the warehouse read-write for its catalog: not beside a writer
     description=(
         "dbt docs of the whole project (models, tests, exposures, lineage, the warehouse "
         "catalog) as one static page: data/docs/dbt/index.html."
