@@ -15,7 +15,8 @@ from pipelines.resources import OzgSettings
     kinds={"html", "excel"},
     description=(
         "data/published/reports/: one Steckbrief per pilot Kommune, the pilot comparison, "
-        "an index of all Kommunen, the method page and the Excel workbook – read from the "
+        "an index of all Kommunen, the roll-out drivers (treiber.html), the method page and "
+        "the Excel workbook – read from the "
         "published marts only (`ozg report` renders the same without running the pipeline)."
     ),
 )
@@ -30,6 +31,7 @@ def published_reports(ozg: OzgSettings) -> dg.MaterializeResult:
             "reports_dir": dg.MetadataValue.path(str(result.out_dir)),
             "index": dg.MetadataValue.path(str(result.index)),
             "steckbriefe": len(result.steckbriefe),
+            "drivers": dg.MetadataValue.path(str(result.drivers)),
             "workbook": dg.MetadataValue.path(str(result.workbook)),
             # Why the pages carry no figures, when the Kommune marts were empty.
             "empty_reason": result.empty_reason or "",

@@ -7,6 +7,8 @@ for explicitly goes to ``reports/stichtag-YYYY-MM-DD/`` so two Stichtage never m
 * ``pilotvergleich.html`` – the pilots side by side;
 * ``index.html`` – all Kommunen, sortable and filterable, linking existing Steckbriefe,
   and the maps (``karten.py``, drawn by ``maps.py`` from the boundaries in ``geo/``);
+* ``treiber.html`` – the roll-out drivers: time ratios, Kaplan–Meier curves, the Kommunen
+  slower than their profile, the effect maps (``treiber.py``, docs/metrics.md §6.16);
 * ``methode.html`` – method and metric dictionary (linked from every page);
 * ``ozg-workshop-kennzahlen.xlsx`` – the workbook.
 """
@@ -27,6 +29,7 @@ from pipelines.reports.methode import method_context
 from pipelines.reports.pilotvergleich import comparison_context
 from pipelines.reports.render import (
     COMPARISON,
+    DRIVERS,
     INDEX,
     METHOD,
     WORKBOOK,
@@ -37,6 +40,7 @@ from pipelines.reports.render import (
     steckbrief_file,
 )
 from pipelines.reports.steckbrief import steckbrief_context
+from pipelines.reports.treiber import treiber_context
 from pipelines.reports.workbook import write_workbook
 from sources.config import PILOT_ARS
 from sources.files import atomic_write_text
@@ -53,12 +57,13 @@ class ReportResult:
     comparison: Path | None = None
     index: Path | None = None
     method: Path | None = None
+    drivers: Path | None = None
     workbook: Path | None = None
     # Set when the Kommune marts had no rows: the pages explain why (German, one line).
     empty_reason: str | None = None
 
     def files(self) -> list[Path]:
-        extra = [self.comparison, self.index, self.method, self.workbook]
+        extra = [self.comparison, self.index, self.drivers, self.method, self.workbook]
         return [*self.steckbriefe, *(p for p in extra if p is not None)]
 
 
@@ -78,9 +83,9 @@ def _published_label(value: str | None) -> str | None:
 def build_reports(
     data_dir: Path, *, ars: Sequence[str] | None = None, snapshot: date | None = None
 ) -> ReportResult:
-    """Without ``ars``: the full set (pilot Steckbriefe, comparison, index, method page,
-    workbook). With ``ars``: those Steckbriefe, plus the index and method page refreshed
-    so the new Steckbriefe are linked."""
+    """Without ``ars``: the full set (pilot Steckbriefe, comparison, index, drivers page,
+    method page, workbook). With ``ars``: those Steckbriefe, plus the index, drivers and
+    method page refreshed so the new Steckbriefe are linked."""
     requested = [a.strip() for a in ars or []]
     bad = [a for a in requested if not ARS_PATTERN.match(a)]
     if bad:
@@ -143,6 +148,10 @@ def build_reports(
         )
         result.method = atomic_write_text(out_dir / METHOD, html)
         html = render(
+            env, "treiber.html.j2", facts, page="treiber", **treiber_context(marts, chosen, out_dir)
+        )
+        result.drivers = atomic_write_text(out_dir / DRIVERS, html)
+        html = render(
             env, "index.html.j2", facts, page="index", **index_context(marts, chosen, out_dir)
         )
         result.index = atomic_write_text(out_dir / INDEX, html)
@@ -186,6 +195,7 @@ def _build_empty_reports(
     pages = [
         (INDEX, "index", "Alle Kommunen"),
         (COMPARISON, "vergleich", "Pilotvergleich"),
+        (DRIVERS, "treiber", "Roll-out-Treiber"),
         *(
             (steckbrief_file(code), "steckbrief", f"Steckbrief {name}")
             for code, name in PILOT_ARS.items()
@@ -198,6 +208,8 @@ def _build_empty_reports(
             result.index = written
         elif page == "vergleich":
             result.comparison = written
+        elif page == "treiber":
+            result.drivers = written
         else:
             result.steckbriefe.append(written)
     html = render(env, "methode.html.j2", facts, page="methode", **method_context(marts, chosen))

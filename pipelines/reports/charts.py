@@ -298,3 +298,211 @@ def dot_plot(
         x += 40 + 7.5 * len(legend_labels[role])
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+# -- roll-out drivers: forest plot and Kaplan–Meier curves ---------------------------------
+# Styles of the levels of one factor in the Kaplan–Meier charts: colour, dash, marker.
+LEVEL_STYLES: tuple[dict[str, str], ...] = (
+    STYLES["kommune"],
+    STYLES["peer"],
+    STYLES["hessen"],
+    {"color": "#6a3d9a", "dash": "10 3 2 3", "marker": "circle"},
+    {"color": "#1b6e3a", "dash": "1 3", "marker": "diamond"},
+)
+FOREST_TICKS = (0.1, 0.2, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0, 5.0, 10.0)
+FOREST_LIMIT = 8.0  # the axis reaches at most 1/8 … 8; longer intervals end in an arrow
+
+
+@dataclass(frozen=True)
+class ForestRow:
+    """One level of a factor: an estimate with its interval, or a note instead."""
+
+    label: str
+    value: float | None  # the ratio; None: ``note`` is shown instead
+    low: float | None
+    high: float | None
+    value_label: str  # right of the axis: "0,65 (0,51–0,82)" or the note
+    attrs: dict[str, str]  # data-* attributes of the row's group (e.g. faktor, auspraegung)
+    heading: str | None = None  # a factor heading drawn above this row
+
+
+def _forest_domain(rows: list[ForestRow]) -> float:
+    """Half-width of the symmetric log axis around 1 (ln units)."""
+    spread = [
+        abs(math.log(v)) for r in rows for v in (r.low, r.high, r.value) if v is not None and v > 0
+    ]
+    reach = max([math.log(2.0), *spread]) * 1.08
+    return min(reach, math.log(FOREST_LIMIT))
+
+
+def forest_plot(
+    rows: list[ForestRow],
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+    width: int = 1100,
+) -> Markup:
+    """Ratios with their intervals on a log axis symmetric about 1 (marked): left of 1
+    faster, right slower. A filled square: the interval excludes 1; hollow: it includes 1.
+    Rows with a note (reference, too few observations) show the note instead."""
+    left, right, top, row_h, head_h = 290, 350, 40, 26, 24
+    plot_w = width - left - right
+    n_heads = sum(1 for r in rows if r.heading)
+    height = top + row_h * len(rows) + head_h * n_heads + 64
+    half = _forest_domain(rows)
+    parts = _open_svg(chart_id, width, height, title, description)
+
+    def x_of(v: float) -> float:
+        clipped = min(max(math.log(v), -half), half)
+        return left + plot_w * (clipped + half) / (2 * half)
+
+    bottom = height - 64
+    ticks = [t for t in FOREST_TICKS if abs(math.log(t)) <= half + 1e-9]
+    for tick in ticks:
+        x = x_of(tick)
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top - 8}" x2="{x:.1f}" y2="{bottom:.1f}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+        )
+        label = f"{tick:g}".replace(".", ",")
+        parts.append(_text(x, bottom + 16, label, anchor="middle", fill=AXIS))
+    one = x_of(1.0)
+    parts.append(
+        f'<line class="eins" x1="{one:.1f}" y1="{top - 14}" x2="{one:.1f}" y2="{bottom:.1f}" '
+        f'stroke="{INK}" stroke-width="1.6"/>'
+    )
+    parts.append(_text(one, top - 20, "1 = kein Unterschied", anchor="middle", font_weight="700"))
+    parts.append(_text(left, bottom + 34, "← schneller (unter 1)", fill=AXIS))
+    parts.append(_text(left + plot_w, bottom + 34, "langsamer (über 1) →", anchor="end", fill=AXIS))
+    parts.append(
+        _text(one, bottom + 54, "Zeitverhältnis, logarithmische Achse", anchor="middle", fill=AXIS)
+    )
+    y = float(top)
+    style = STYLES["kommune"]
+    for i, row in enumerate(rows):
+        if row.heading:
+            parts.append(_text(8, y + 17, row.heading, font_weight="700"))
+            y += head_h
+        mid = y + row_h / 2
+        attrs = "".join(f' data-{k}="{escape(v)}"' for k, v in row.attrs.items())
+        parts.append(f'<g class="zeile"{attrs}>')
+        if i % 2 == 0:
+            parts.append(
+                f'<rect x="0" y="{y:.1f}" width="{width}" height="{row_h}" fill="#f3f5f8"/>'
+            )
+        parts.append(_text(left - 10, mid + 4, row.label, anchor="end"))
+        if row.value is not None and row.low is not None and row.high is not None:
+            x0, x1, xv = x_of(row.low), x_of(row.high), x_of(row.value)
+            parts.append(
+                f'<line x1="{x0:.1f}" y1="{mid:.1f}" x2="{x1:.1f}" y2="{mid:.1f}" '
+                f'stroke="{style["color"]}" stroke-width="2.2"/>'
+            )
+            for edge, x, sign in ((row.low, x0, -1), (row.high, x1, 1)):
+                if abs(math.log(edge)) > half:  # cut off: an arrow head
+                    tip = x + sign * 7
+                    parts.append(
+                        f'<polygon points="{tip:.1f},{mid:.1f} {x:.1f},{mid - 5:.1f} '
+                        f'{x:.1f},{mid + 5:.1f}" fill="{style["color"]}"/>'
+                    )
+                else:
+                    parts.append(
+                        f'<line x1="{x:.1f}" y1="{mid - 5:.1f}" x2="{x:.1f}" y2="{mid + 5:.1f}" '
+                        f'stroke="{style["color"]}" stroke-width="2"/>'
+                    )
+            excludes_one = row.low > 1 or row.high < 1
+            fill = style["color"] if excludes_one else "#ffffff"
+            parts.append(
+                f'<rect class="schaetzung" x="{xv - 5.5:.1f}" y="{mid - 5.5:.1f}" width="11" '
+                f'height="11" fill="{fill}" stroke="{style["color"]}" stroke-width="2">'
+                f"<title>{escape(row.label)}: {escape(row.value_label)}</title></rect>"
+            )
+            parts.append(_text(left + plot_w + 14, mid + 4, row.value_label))
+        else:
+            parts.append(_text(left + plot_w + 14, mid + 4, row.value_label, fill=AXIS))
+        parts.append("</g>")
+        y += row_h
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+@dataclass(frozen=True)
+class StepSeries:
+    label: str
+    points: list[tuple[int, float]]  # (month, share 0–1), increasing months
+
+
+def step_chart(
+    series: list[StepSeries],
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+    x_label: str,
+    width: int = 600,
+    height: int = 340,
+) -> Markup:
+    """Shares (0–100 %) over whole months as step curves (Kaplan–Meier): one style per
+    series (colour, dash and marker), legend above, one series per line."""
+    left, right, bottom = 46, 16, 44
+    top = 14 + 20 * len(series)
+    plot_w, plot_h = width - left - right, height - top - bottom
+    last = max([m for s in series for m, _ in s.points] or [1]) or 1
+    parts = _open_svg(chart_id, width, height, title, description)
+
+    def x_of(month: float) -> float:
+        return left + plot_w * month / last
+
+    def y_of(v: float) -> float:
+        return top + plot_h * (1 - v)
+
+    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        y = y_of(tick)
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+        )
+        parts.append(_text(left - 6, y + 4, percent(tick, 0), anchor="end", fill=AXIS))
+    step = max(1, -(-last // 10))
+    for month in range(0, last + 1, step):
+        parts.append(_text(x_of(month), top + plot_h + 16, str(month), anchor="middle", fill=AXIS))
+    parts.append(_text(left + plot_w / 2, top + plot_h + 34, x_label, anchor="middle", fill=AXIS))
+    for n, s in enumerate(series):
+        style = LEVEL_STYLES[n % len(LEVEL_STYLES)]
+        if not s.points:
+            continue
+        coords = [f"{x_of(s.points[0][0]):.1f},{y_of(0.0):.1f}"]
+        previous = 0.0
+        for month, value in s.points:
+            coords.append(f"{x_of(month):.1f},{y_of(previous):.1f}")
+            coords.append(f"{x_of(month):.1f},{y_of(value):.1f}")
+            previous = value
+        dash = f' stroke-dasharray="{style["dash"]}"' if style["dash"] else ""
+        parts.append(
+            f'<polyline class="kurve" points="{" ".join(coords)}" fill="none" '
+            f'stroke="{style["color"]}" stroke-width="2.4"{dash}/>'
+        )
+        for month, value in s.points:
+            parts.append(
+                _marker(
+                    style["marker"],
+                    x_of(month),
+                    y_of(value),
+                    style["color"],
+                    3,
+                    f"{s.label}, Monat {month}: {percent(value)}",
+                )
+            )
+    for n, s in enumerate(series):
+        style = LEVEL_STYLES[n % len(LEVEL_STYLES)]
+        x = float(left)
+        y = 12 + 20 * n
+        dash = f' stroke-dasharray="{style["dash"]}"' if style["dash"] else ""
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x + 26:.1f}" y2="{y:.1f}" '
+            f'stroke="{style["color"]}" stroke-width="2.5"{dash}/>'
+        )
+        parts.append(_marker(style["marker"], x + 13, y, style["color"], 4, s.label))
+        parts.append(_text(x + 32, y + 4, s.label))
+    parts.append("</svg>")
+    return Markup("".join(parts))

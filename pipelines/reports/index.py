@@ -5,7 +5,7 @@ Rows come from ``mart_peer_vergleich`` (Trägersicht and Bürgersicht) joined wi
 ``mart_verfuegbarkeit_kommune`` (Kreis, Einwohner), ``mart_prioritaeten_kommune`` (basket)
 and the number of rows per Kommune in ``mart_anschlussluecke``. Below the table: the maps of
 the online quote and the distance to the peer median, Gemeinden and Landkreise, the pilots
-outlined (``karten.py``).
+outlined, and of the own roll-out effect where the drivers analysis has one (``karten.py``).
 """
 
 from __future__ import annotations
@@ -52,8 +52,10 @@ order by v.ist_pilot desc, v.name
 
 
 def index_maps(marts: PublishedMarts, snapshot: date) -> list[MapFigure]:
-    """Online quote and distance to the peer median, each for Gemeinden and Landkreise."""
+    """Online quote and distance to the peer median, each for Gemeinden and Landkreise, and
+    the own roll-out effect (when the analysis marts have values)."""
     source = ReportMaps(marts, snapshot)
+    measures = ["quote", "abstand"] + (["effekt"] if source.has_values("effekt") else [])
     return [
         source.figure(
             layer,
@@ -63,7 +65,7 @@ def index_maps(marts: PublishedMarts, snapshot: date) -> list[MapFigure]:
             highlight_label="Pilotkommune",
             highlight_tag="Pilot",
         )
-        for measure in ("quote", "abstand")
+        for measure in measures
         for layer in ("gemeinden", "kreise")
     ]
 
@@ -79,12 +81,14 @@ def index_context(marts: PublishedMarts, snapshot: date, out_dir: Path) -> dict[
             if (out_dir / steckbrief_file(row["ars"])).exists()
             else None
         )
+    maps = index_maps(marts, snapshot)
     return {
         "rows": rows,
         "gebietstypen": sorted({r["gebietstyp"] for r in rows}),
         "kreise": sorted({r["kreis_name"] for r in rows if r["kreis_name"]}),
         "korb": next((r["korb"] for r in rows if r["korb"]), None),
-        "karten": index_maps(marts, snapshot),
+        "karten": [k for k in maps if not k.map.map_id.startswith("karte-effekt")],
+        "effektkarten": [k for k in maps if k.map.map_id.startswith("karte-effekt")],
         "defs": {
             "quote_online": column("mart_peer_vergleich", "quote_online"),
             "peer_median": column("mart_peer_vergleich", "peer_median"),

@@ -10,12 +10,15 @@ drawing, projection and classes are ``maps.py``).
   different scope: the Kreise map draws them hatched and points to the Gemeinden map
   (``geo/README.md``, "Kreisfreie Städte are in both files").
 
-Values come from ``mart_peer_vergleich`` (pilots' Land, one Stichtag). Each scale is
-computed from all values of its layer, so the index and every Steckbrief colour a value
-alike. Another measure is one more entry in ``MEASURES`` — the own roll-out effect
-(``zeitverhaeltnis`` of the Kommune-effect mart of docs/metrics.md §6.16; a ratio:
-``diverging_scale`` centred at 1, ``unit="faktor"``) is the next one; no such map is drawn
-yet (its exposure then names the mart).
+Values come from ``mart_peer_vergleich`` (pilots' Land, one Stichtag) — except the own
+roll-out effect: ``zeitverhaeltnis`` of ``mart_rollout_kommune_effekt`` (docs/metrics.md
+§6.16; one row per Kommune over the whole observation window, no Stichtag, no Perspektive),
+a ratio on a ``diverging_scale`` centred at 1 with ``unit="faktor"``, reversed so that orange
+is "slower than expected" as it is "below the peer median" on the other maps. The Kommunen
+of a layer are always those of ``mart_peer_vergleich``; a Kommune without an own effect is
+"keine Daten". Each scale is computed from all values of its layer, so the index, the
+drivers page and every Steckbrief colour a value alike. Another measure is one more entry in
+``MEASURES`` (its ``mart``, if not the peer mart, is read once per ``ReportMaps``).
 """
 
 from __future__ import annotations
@@ -31,11 +34,17 @@ from pipelines.reports.data import PublishedMarts, Row
 KREISFREI_HINT = "kreisfreie Stadt – Wert in der Gemeindekarte"
 
 
+PEER_MART = "mart_peer_vergleich"
+EFFECT_MART = "mart_rollout_kommune_effekt"
+
+
 @dataclass(frozen=True)
 class Measure:
-    column: str  # of mart_peer_vergleich
+    column: str  # of ``mart``
     title: str  # legend heading and map title
     scale: Callable[[list[float | None], str], maps.Scale]
+    # PEER_MART: per Stichtag and Perspektive; any other: one row per Kommune (column ars).
+    mart: str = PEER_MART
 
 
 MEASURES: dict[str, Measure] = {
@@ -49,19 +58,28 @@ MEASURES: dict[str, Measure] = {
         "Abstand zum Median der Vergleichsgruppe",
         lambda values, title: maps.diverging_scale(values, title=title, center=0.0, unit="punkte"),
     ),
+    "effekt": Measure(
+        "zeitverhaeltnis",
+        "Eigener Roll-out-Effekt (Zeitverhältnis)",
+        lambda values, title: maps.diverging_scale(
+            values, title=title, center=1.0, unit="faktor", reverse=True
+        ),
+        mart=EFFECT_MART,
+    ),
 }
 
 
 @dataclass(frozen=True)
 class LayerChoice:
     kommunenart: str  # the marts' Kommunen on this layer
-    perspektive: str
-    label: str  # "Gemeinden (Bürgersicht)"
+    perspektive: str  # of the peer mart
+    label: str  # "Gemeinden, Bürgersicht"
+    plain: str  # "Gemeinden": for a measure without Perspektive
 
 
 LAYERS: dict[str, LayerChoice] = {
-    "gemeinden": LayerChoice("Gemeinde", "buerger", "Gemeinden, Bürgersicht"),
-    "kreise": LayerChoice("Landkreis", "traeger", "Landkreise, Trägersicht"),
+    "gemeinden": LayerChoice("Gemeinde", "buerger", "Gemeinden, Bürgersicht", "Gemeinden"),
+    "kreise": LayerChoice("Landkreis", "traeger", "Landkreise, Trägersicht", "Landkreise"),
 }
 
 
@@ -89,11 +107,26 @@ class ReportMaps:
         self.snapshot = snapshot
         self.rows: list[Row] = marts.rows(
             "select ars, name, kommunenart, perspektive, "
-            + ", ".join(m.column for m in MEASURES.values())
-            + " from marts.mart_peer_vergleich where snapshot_date = ? and land = ? "
+            + ", ".join(m.column for m in MEASURES.values() if m.mart == PEER_MART)
+            + f" from marts.{PEER_MART} where snapshot_date = ? and land = ? "
             "order by ars, perspektive",
             [snapshot, marts.land],
         )
+        # The other marts' rows by ARS (one row per Kommune).
+        self.by_ars: dict[str, dict[str, Row]] = {}
+        for mart in sorted({m.mart for m in MEASURES.values()} - {PEER_MART}):
+            columns = sorted({m.column for m in MEASURES.values() if m.mart == mart})
+            found = marts.rows(
+                f"select ars, {', '.join(columns)} from marts.{mart} where land = ?",
+                [marts.land],
+            )
+            self.by_ars[mart] = {r["ars"]: r for r in found}
+
+    def has_values(self, measure: str) -> bool:
+        """Whether any Kommune has a value of ``measure`` (the analysis marts may be empty)."""
+        spec = MEASURES[measure]
+        rows = self.rows if spec.mart == PEER_MART else self.by_ars[spec.mart].values()
+        return any(r[spec.column] is not None for r in rows)
 
     def figure(
         self,
@@ -109,26 +142,33 @@ class ReportMaps:
         members = [r for r in self.rows if r["kommunenart"] == choice.kommunenart]
         names = {r["ars"]: r["name"] for r in members}
         values: dict[str, float | None] = dict.fromkeys(names)
-        for r in members:
-            if r["perspektive"] == choice.perspektive:
-                values[r["ars"]] = r[spec.column]
+        if spec.mart == PEER_MART:
+            for r in members:
+                if r["perspektive"] == choice.perspektive:
+                    values[r["ars"]] = r[spec.column]
+        else:
+            found = self.by_ars[spec.mart]
+            for ars in values:
+                values[ars] = found[ars][spec.column] if ars in found else None
         geometry = maps.layer(layer)
         other: dict[str, str] = {}
         if layer == "kreise":
             gemeinden = {r["ars"]: r["name"] for r in self.rows if r["kommunenart"] == "Gemeinde"}
             other = {s.ars: KREISFREI_HINT for s in geometry.shapes if s.ars in gemeinden}
             names.update({ars: gemeinden[ars] for ars in other})
-        title = f"{spec.title} der {choice.label}, Stichtag {date_de(self.snapshot)}"
+        if spec.mart == PEER_MART:
+            label = choice.label
+            title = f"{spec.title} der {label}, Stichtag {date_de(self.snapshot)}"
+        else:
+            label = choice.plain
+            title = f"{spec.title} der {label}, Beobachtungsfenster bis {date_de(self.snapshot)}"
         choropleth = maps.choropleth(
             geometry,
             values,
             spec.scale(list(values.values()), spec.title),
             map_id=map_id,
             title=title,
-            description=(
-                f"Choroplethenkarte: {spec.title} je Fläche aus mart_peer_vergleich "
-                f"({choice.label})."
-            ),
+            description=(f"Choroplethenkarte: {spec.title} je Fläche aus {spec.mart} ({label})."),
             names=names,
             highlight=highlight,
             highlight_label=highlight_label,
@@ -136,8 +176,8 @@ class ReportMaps:
         )
         return MapFigure(
             map=choropleth,
-            heading=f"{spec.title}: {choice.label}",
-            short=f"{spec.title}, {choice.label}",
+            heading=f"{spec.title}: {label}",
+            short=f"{spec.title}, {label}",
             highlight_tag=highlight_tag,
-            source=f"mart_peer_vergleich.{spec.column}",
+            source=f"{spec.mart}.{spec.column}",
         )

@@ -96,6 +96,32 @@ HEADERS: dict[str, str] = {
     "tage_bis_90": "Tage bis 90 %",
     "anteil_online_aktuell": "Anteil Kommunen online (aktuell)",
     "n_kommunen": "Kommunen (anwendbar)",
+    # roll-out drivers (docs/metrics.md §6.16)
+    "faktor": "Faktor",
+    "faktor_bezeichnung": "Faktor (Bezeichnung)",
+    "faktor_ebene": "Ebene des Faktors",
+    "auspraegung": "Ausprägung",
+    "referenz": "Referenzausprägung",
+    "ist_referenz": "Ist Referenz",
+    "geschaetzt": "Geschätzt",
+    "zeitverhaeltnis": "Zeitverhältnis",
+    "ki_unten": "95-%-Intervall unten",
+    "ki_oben": "95-%-Intervall oben",
+    "koeffizient": "Koeffizient (Log-Zeit)",
+    "standardfehler": "Standardfehler (cluster-robust)",
+    "p_wert": "p-Wert",
+    "zeitverhaeltnis_vergleichsmodell": "Zeitverhältnis im Vergleichsmodell",
+    "n_paare": "Paare",
+    "n_ereignisse": "Einführungen",
+    "n_leistungen": "Leistungen",
+    "hinweis": "Hinweis",
+    "modell": "Modell",
+    "vergleichsmodell": "Vergleichsmodell",
+    "n_kommunen_land": "Kommunen mit Effekt im Land",
+    "einordnung": "Einordnung",
+    "zeitverhaeltnis_kreis": "Effekt des Kreises",
+    "zeitverhaeltnis_gesamt": "Eigener und Kreis-Effekt",
+    "n_ereignisse_erwartet": "Einführungen erwartet",
     # data quality
     "tabelle": "Tabelle",
     "zeilen": "Zeilen freigegeben",
@@ -117,5 +143,15 @@ HEADERS: dict[str, str] = {
 }
 
 
-def header(column: str) -> str:
-    return HEADERS.get(column, column)
+# Where a column name means something else in one mart: (mart without its "mart_" prefix,
+# column) -> header. (This module reads no mart; it only names columns.)
+MART_HEADERS: dict[tuple[str, str], str] = {
+    ("rollout_treiber", "n_kommunen"): "Kommunen mit Paaren",
+    ("rollout_kommune_effekt", "rang"): "Rang (1 = am schnellsten gegenüber der Erwartung)",
+}
+
+
+def header(column: str, mart: str | None = None) -> str:
+    """The German header of ``column`` (of ``mart``, where that mart's column differs)."""
+    key = ((mart or "").removeprefix("mart_"), column)
+    return MART_HEADERS.get(key) or HEADERS.get(column, column)

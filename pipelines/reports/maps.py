@@ -457,11 +457,15 @@ def diverging_scale(
     center: float = 0.0,
     unit: str = "punkte",
     per_side: int = 3,
+    reverse: bool = False,
 ) -> Scale:
     """Classes symmetric about ``center`` (0 for a distance, 1 for a ratio): a middle class
     ``center ± step/2`` and ``per_side - 1`` classes of width ``step`` on each side, open
     beyond. The step is the smallest of 1, 2 or 4 × 10^k (so that half a step is round, too)
-    whose classes reach the 90th percentile of the distances from the centre."""
+    whose classes reach the 90th percentile of the distances from the centre.
+
+    ``reverse``: purple below the centre and orange above — for a measure where more is
+    worse (a time ratio: above 1 slower), so orange means "behind" on every map."""
     deviations = sorted(abs(v - center) for v in _present(values))
     reach = deviations[min(len(deviations) - 1, int(0.9 * len(deviations)))] if deviations else 0
     step = 0.02
@@ -472,10 +476,11 @@ def diverging_scale(
     half = step / 2
     upper = [round(center + half + k * step, 10) for k in range(per_side)]
     lower = [round(center - half - k * step, 10) for k in reversed(range(per_side))]
+    colours = DIVERGING[per_side]
     return Scale(
         title,
         (*lower, *upper),
-        DIVERGING[per_side],
+        colours[::-1] if reverse else colours,
         unit,
         f"symmetrisch um {_unit_number(center, unit)}, Stufen von {_unit_number(step, unit)}",
     )

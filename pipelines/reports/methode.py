@@ -24,6 +24,10 @@ REPORT_MARTS = (
     "mart_rollout_kommune",
     "mart_diffusion_leistung",
     "mart_zustaendigkeit_leistung",
+    "mart_rollout_treiber",
+    "mart_rollout_kommune_effekt",
+    "mart_rollout_km",
+    "mart_rollout_modellvergleich",
     "mart_datenqualitaet",
     "mart_abgleich_buergersicht",
 )
@@ -34,7 +38,7 @@ def dictionary_rows(mart: str) -> list[dict[str, str]]:
     return [
         {
             "column": c.column,
-            "header": header(c.column),
+            "header": header(c.column, mart),
             "description": c.description,
             "einheit": c.einheit,
             "formel": c.formel,
@@ -104,6 +108,8 @@ def method_context(
                 "In Verzögerungsstatistik",
                 column("mart_rollout_kommune_leistung", "in_lag_statistik"),
             ),
+            ("Zeitverhältnis", column("mart_rollout_treiber", "zeitverhaeltnis")),
+            ("Eigener Roll-out-Effekt", column("mart_rollout_kommune_effekt", "zeitverhaeltnis")),
             ("Alter des Datenstands", column("mart_datenqualitaet", "alter_datenstand_tage")),
         ],
         "marts": [

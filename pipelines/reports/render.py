@@ -19,6 +19,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 INDEX = "index.html"
 COMPARISON = "pilotvergleich.html"
 METHOD = "methode.html"
+DRIVERS = "treiber.html"
 WORKBOOK = "ozg-workshop-kennzahlen.xlsx"
 
 
@@ -33,6 +34,7 @@ def environment() -> Environment:
         INDEX=INDEX,
         COMPARISON=COMPARISON,
         METHOD=METHOD,
+        DRIVERS=DRIVERS,
         WORKBOOK=WORKBOOK,
     )
 

@@ -4,7 +4,9 @@ Where the Kommune stands against its fair peers, which services its peers alread
 and it lacks, and how fast services reach it. Every figure is a value of a published
 mart (the roll-out summaries come from ``mart_rollout_kommune``); the only aggregate
 is the number of listed rows, named next to the figure. The map shows the Kommune among
-the Gemeinden or Landkreise of Hessen (``karten.py``).
+the Gemeinden or Landkreise of Hessen (``karten.py``). The own roll-out effect and what
+distinguishes the Kommune come from the drivers analysis (``own_effect.py``, with the effect
+map and the Land's population median named as such).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pipelines.html.formatting import integer, percent, perspective
 from pipelines.reports import charts
 from pipelines.reports.data import PublishedMarts, ReportError, Row
 from pipelines.reports.karten import ReportMaps, layer_key
+from pipelines.reports.own_effect import own_effect_context
 from pipelines.warehouse import column
 
 TOP_GAPS = 10
@@ -187,6 +190,7 @@ def steckbrief_context(marts: PublishedMarts, ars: str, snapshot: date) -> dict[
         "n_gaps": len(gaps),
         "n_gaps_basket": sum(1 for g in gaps if g["im_prioritaetenkorb"]),
         "rollout": _rollout(marts, ars),
+        "own_effect": own_effect_context(marts, ars, stamm, snapshot, marts.is_sample()),
         "lagekarte": ReportMaps(marts, snapshot).figure(
             layer_key(stamm["kommunenart"]),
             "quote",

@@ -97,6 +97,23 @@ SHEETS = (
         "Diffusionsgeschwindigkeit je Leistung in Hessen: Tage bis 50 % und 90 % der Kommunen.",
     ),
     Sheet(
+        "Roll-out-Treiber",
+        "mart_rollout_treiber",
+        "land = $land",
+        "faktor, ist_referenz desc, auspraegung",
+        "Roll-out-Treiber: Zeitverhältnis je Faktor und Ausprägung mit 95-%-Intervall "
+        "(Zusammenhang, keine Wirkung; „zu wenige Beobachtungen“ ohne Schätzwert; "
+        "treiber.html).",
+    ),
+    Sheet(
+        "Roll-out Kommunen-Effekt",
+        "mart_rollout_kommune_effekt",
+        "land = $land",
+        "rang desc, ars",
+        "Eigener Roll-out-Effekt je Kommune gegenüber ihrem Profil (Zeitverhältnis mit "
+        "95-%-Intervall), die langsamste zuerst.",
+    ),
+    Sheet(
         "Datenqualität",
         "mart_datenqualitaet",
         "land = $land and snapshot_date = $snapshot",
@@ -180,7 +197,7 @@ def _query(marts: PublishedMarts, sheet: Sheet, params: dict[str, Any]) -> Sheet
 def _write_mart_sheet(wb: Workbook, data: SheetData, *, snapshot: date, sample: bool) -> None:
     definitions = mart_definitions().get(data.sheet.mart)
     col_defs = [definitions.columns.get(c) if definitions else None for c in data.columns]
-    titles = [header(c) for c in data.columns]
+    titles = [header(c, data.sheet.mart) for c in data.columns]
     widths = [len(t) // 2 + 4 for t in titles]  # headers wrap onto two lines
     for values in data.rows[:200]:
         for i, value in enumerate(values):
@@ -276,7 +293,7 @@ def _write_dictionary(
         for name in columns:
             d = definitions[mart].columns.get(name) if mart in definitions else None
             rows.append(
-                [sheet_title, header(name), name, mart]
+                [sheet_title, header(name, mart), name, mart]
                 + ([d.description, d.einheit, d.formel, d.hinweis, d.begriff_en] if d else [""] * 5)
             )
     _prepare(ws, [20, 30, 26, 28, 70, 14, 30, 40, 28], len(rows), snapshot=snapshot, sample=sample)

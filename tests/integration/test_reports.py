@@ -131,6 +131,7 @@ def test_ozg_run_writes_every_report(reports: Path) -> None:
     for name in (
         "pilotvergleich.html",
         "index.html",
+        "treiber.html",
         "methode.html",
         "ozg-workshop-kennzahlen.xlsx",
     ):
@@ -188,6 +189,7 @@ def test_every_page_has_banner_method_link_and_no_remote_resource(reports: Path)
         text = without_attribution_links(page.read_text(encoding="utf-8"))
         assert BANNER in text, page.name
         assert 'href="methode.html"' in text, page.name
+        assert 'href="treiber.html"' in text, page.name  # the navigation
         assert not REMOTE.search(text), (page.name, REMOTE.search(text))
         assert "http://" not in text and "https://" not in text, page.name
         assert '<html lang="de">' in text
@@ -235,6 +237,8 @@ def test_workbook_has_one_sheet_per_topic_and_a_dictionary(workbook) -> None:  #
         "Anschlusslücken",
         "Roll-out Piloten",
         "Diffusion",
+        "Roll-out-Treiber",
+        "Roll-out Kommunen-Effekt",
         "Datenqualität",
         "Abgleich Bürgersicht",
         "Metrikverzeichnis",
@@ -319,6 +323,49 @@ def test_workbook_figures_equal_the_marts(workbook, marts) -> None:  # type: ign
     assert quote["Einheit"] == "Anteil 0–1"
 
 
+# -- roll-out drivers (docs/metrics.md §6.16) --------------------------------------------------
+# This run has one Stichtag: no pair has its Land-wide first date inside the window, so the
+# analysis marts are empty and every page must say why. The pages with estimates are checked
+# on the full sample run (tests/integration/test_rollout_drivers.py).
+
+
+def test_drivers_page_follows_the_analysis_marts(
+    reports: Path, marts: duckdb.DuckDBPyConnection
+) -> None:
+    (n_drivers,) = marts.execute(
+        "select count(*) from marts.mart_rollout_treiber where land = ?", [PILOT_LAND]
+    ).fetchone()
+    (n_effects,) = marts.execute(
+        "select count(*) from marts.mart_rollout_kommune_effekt where land = ?", [PILOT_LAND]
+    ).fetchone()
+    assert n_drivers == n_effects == 0  # one Stichtag: nothing to estimate
+    page = (reports / "treiber.html").read_text(encoding="utf-8")
+    assert page.count('<g class="zeile"') == n_drivers
+    assert 'data-zustand="keine-schaetzung"' in page
+    text = normalised(re.sub(r"<[^>]+>", " ", page))
+    assert "Noch keine Schätzung für Hessen" in text
+    assert "Veröffentlicht ist 1 Stichtag" in text
+    for caveat in ("Zusammenhang, keine Wirkung", "Zensierung", "Was die Daten nicht sehen"):
+        assert caveat in text
+    assert BANNER in text
+    steckbrief = (reports / f"steckbrief-{MAP_GEMEINDE}.html").read_text(encoding="utf-8")
+    assert 'id="eigener-effekt"' in steckbrief
+    assert "Für Hessen liegt noch keine Schätzung vor" in steckbrief
+    assert 'id="karte-effekt"' not in steckbrief
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert 'id="karten-effekt"' in index and 'id="karte-effekt-gemeinden"' not in index
+
+
+def test_workbook_has_the_driver_sheets_with_german_headers(workbook) -> None:  # type: ignore[no-untyped-def]
+    headers = [c.value for c in workbook["Roll-out-Treiber"][1]]
+    for expected in ("Faktor", "Ausprägung", "Zeitverhältnis", "95-%-Intervall unten", "Hinweis"):
+        assert expected in headers
+    assert "Kommunen mit Paaren" in headers  # not the diffusion mart's "Kommunen (anwendbar)"
+    effects = [c.value for c in workbook["Roll-out Kommunen-Effekt"][1]]
+    assert {"ARS", "Zeitverhältnis", "Einordnung"} <= set(effects)
+    assert workbook["Roll-out-Treiber"].oddHeader.right.text == BANNER
+
+
 # -- in a real browser -------------------------------------------------------------------------
 
 
@@ -395,6 +442,7 @@ def test_pages_open_without_console_errors_or_remote_requests(
     browser: Any, reports: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shots = []
+    assert "treiber.html" in {p.name for p in html_pages(reports)}
     for path in html_pages(reports):
         visit = PageVisit(browser, path)
         try:
@@ -656,9 +704,10 @@ def test_empty_kommune_marts_still_render_every_page_with_the_cause(
         ).fetchone()
     assert f"{total} Leistungen ohne Zuständigkeit" in result.empty_reason
     names = {p.name for p in result.files()}
-    assert {"index.html", "pilotvergleich.html", "methode.html"} <= names
+    assert {"index.html", "pilotvergleich.html", "treiber.html", "methode.html"} <= names
     assert {f"steckbrief-{ars}.html" for ars in PILOT_ARS} <= names
-    for page in ("index.html", "pilotvergleich.html", *(f"steckbrief-{a}.html" for a in PILOT_ARS)):
+    pages = ("index.html", "pilotvergleich.html", "treiber.html")
+    for page in (*pages, *(f"steckbrief-{a}.html" for a in PILOT_ARS)):
         html = (result.out_dir / page).read_text(encoding="utf-8")
         assert "Keine Kennzahlen für diesen Stichtag" in html, page
         assert "dbt_project/seeds/competence_matrix.csv" in html, page
