@@ -181,11 +181,18 @@ def run_pipeline(
     ensure_manifest(force=True, data_dir=settings.data_dir)
     from pipelines.definitions import build_definitions
     from pipelines.partitions import scope_key
+    from pipelines.run_recovery import fail_dead_runs
 
     definitions = build_definitions(settings, force_refetch=force_refetch, step_retries=False)
     ingest, publish = pipeline_jobs(definitions)
     outcomes = []
     with dg.DagsterInstance.get() as instance:
+        # What a killed run left behind is cleared first (runs of live processes stay).
+        for dead in fail_dead_runs(instance):
+            echo(
+                f"  recovered: run {dead.run_id[:8]} ({dead.job_name}) of process "
+                f"{dead.pid or '?'} was killed; marked failed, its pool slots freed"
+            )
         for land, snapshot in [
             (land, snapshot) for land in settings.lands for snapshot in snapshots
         ]:

@@ -2,14 +2,14 @@
 
 After a run whose blocking checks all passed:
 
-* the warehouse is copied to ``data/published/ozg.duckdb`` through a temporary file in
-  the same directory and ``os.replace`` — readers that opened the old file keep reading
-  it (POSIX keeps the old inode alive), new readers get the new one, nobody sees a
-  half-written file, and no reader ever holds a lock on the file dbt writes;
-* every mart is exported to ``data/published/marts/<mart>.parquet`` and ``.csv``
-  (UTF-8 with BOM and ``;`` so German Excel opens it correctly). ``marts`` is a symlink
-  to a versioned directory and is flipped atomically, so the exports a reader sees
-  always belong to one build; the previous version is kept for readers still in it.
+* the warehouse is copied to ``data/published/ozg.duckdb`` and every mart exported to
+  ``data/published/marts/<mart>.parquet`` and ``.csv`` (UTF-8 with BOM and ``;`` so German
+  Excel opens it correctly). Both are built in a new ``.versions/<stamp>/`` directory and
+  published together by flipping the ``current`` symlink atomically (``ozg.duckdb`` and
+  ``marts`` are fixed links into ``current``), so the database and the exports a reader
+  sees always belong to one build, even after a run killed half way. Readers that opened
+  the old file keep reading it (the previous version is kept), and no reader ever holds a
+  lock on the file dbt writes.
 
 A failed run never reaches this step, so the last published state stays as it was.
 No Dagster here: the ``published/warehouse`` asset wraps ``publish``.
@@ -27,9 +27,14 @@ from pathlib import Path
 
 import duckdb
 
-from sources.files import atomic_copy
-
 CSV_BOM = "\ufeff"
+# Layout under data/published/: current -> .versions/<stamp>/{ozg.duckdb, marts/};
+# ozg.duckdb -> current/ozg.duckdb and marts -> current/marts are the names readers use.
+VERSIONS = ".versions"
+CURRENT = "current"
+DATABASE = "ozg.duckdb"
+MARTS = "marts"
+STAGING_PREFIX = ".staging-"
 
 
 @dataclass(frozen=True)
@@ -105,16 +110,22 @@ def _german_csv_columns(con: duckdb.DuckDBPyConnection, mart: str) -> str:
 
 
 def publish(warehouse: Path, data_dir: Path, *, mode: str) -> Published:
-    """Publish ``warehouse`` (not opened for writing here) under ``data/published``."""
+    """Publish ``warehouse`` (not opened for writing here) under ``data/published``.
+
+    The copy of the warehouse and the exports are finished in a staging directory, which
+    becomes ``.versions/<stamp>``; one ``os.replace`` of the ``current`` symlink then
+    publishes both together. A run killed at any moment leaves ``current`` at a complete
+    publication (the previous one, or this one)."""
     root = published_dir(data_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    staging = root / f".staging-{uuid.uuid4().hex[:8]}"
+    versions = root / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    staging = versions / f"{STAGING_PREFIX}{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
         # Work on a private copy: exports never touch the file dbt writes or readers read.
-        private = staging / "ozg.duckdb"
+        private = staging / DATABASE
         shutil.copyfile(warehouse, private)
-        counts = _export_marts(private, staging / "marts")
+        counts = _export_marts(private, staging / MARTS)
         manifest = {
             "published_at": datetime.now(UTC).isoformat(),
             "mode": mode,
@@ -126,28 +137,38 @@ def publish(warehouse: Path, data_dir: Path, *, mode: str) -> Published:
                 else "Live-Daten aus den öffentlichen Schnittstellen"
             ),
         }
-        (staging / "marts" / "_published.json").write_text(
+        (staging / MARTS / "_published.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
         )
-        _flip_marts(staging / "marts", root)
-        atomic_copy(private, root / "ozg.duckdb")
+        version = versions / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        os.replace(staging, version)
+        _point(root / CURRENT, Path(VERSIONS) / version.name)
+        # Stable names for readers (no-ops after the first publication of this layout).
+        _point(root / DATABASE, Path(CURRENT) / DATABASE)
+        _point(root / MARTS, Path(CURRENT) / MARTS)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return Published(root / "ozg.duckdb", root / "marts", counts)
+    _remove_old_versions(versions, keep=2)
+    return Published(root / DATABASE, root / MARTS, counts)
 
 
-def _flip_marts(new: Path, root: Path, keep: int = 2) -> None:
-    """Move ``new`` to ``.versions/`` and point the ``marts`` symlink at it atomically."""
-    versions = root / ".versions"
-    versions.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    version = versions / stamp
-    os.replace(new, version)
-    link = root / "marts"
-    if link.exists() and not link.is_symlink():  # a directory from an older layout
+def _point(link: Path, target: Path) -> None:
+    """Make ``link`` a symlink to ``target`` with one atomic rename (replacing a file or
+    link of an older layout the same way)."""
+    if link.is_symlink() and Path(os.readlink(link)) == target:
+        return
+    if link.is_dir() and not link.is_symlink():  # a marts directory of the first layout
         shutil.rmtree(link)
-    tmp_link = root / f".marts-{uuid.uuid4().hex[:8]}"
-    tmp_link.symlink_to(Path(".versions") / stamp, target_is_directory=True)
+    tmp_link = link.with_name(f".link-{uuid.uuid4().hex[:8]}-{link.name}")
+    tmp_link.symlink_to(target, target_is_directory=link.name != DATABASE)
     os.replace(tmp_link, link)
-    for old in sorted(p for p in versions.iterdir() if p.is_dir())[:-keep]:
+
+
+def _remove_old_versions(versions: Path, keep: int) -> None:
+    """Keep the newest ``keep`` versions (readers may still be inside the previous one)
+    and drop staging directories a killed run left behind."""
+    finished = sorted(p for p in versions.iterdir() if p.is_dir() and p.name[0].isdigit())
+    for old in finished[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
+    for leftover in versions.glob(f"{STAGING_PREFIX}*"):
+        shutil.rmtree(leftover, ignore_errors=True)

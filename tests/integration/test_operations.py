@@ -135,11 +135,11 @@ def sha256(path: Path) -> str:
 
 def published_state(data_dir: Path) -> dict[str, str]:
     """sha256 of the published database and of every file the ``marts`` link points at,
-    plus the link target itself."""
+    plus the version the ``current`` link points at."""
     root = data_dir / "published"
     state = {
         "ozg.duckdb": sha256(root / "ozg.duckdb"),
-        "marts ->": os.readlink(root / "marts"),
+        "current ->": os.readlink(root / "current"),
     }
     for path in sorted((root / "marts").iterdir()):
         state[f"marts/{path.name}"] = sha256(path)

@@ -15,7 +15,16 @@ import sources
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The Dagster glue and the CLI; every other module of pipelines/ is domain code.
-GLUE = {"cli", "dbt_project", "definitions", "defs", "jobs", "partitions", "resources"}
+GLUE = {
+    "cli",
+    "dbt_project",
+    "definitions",
+    "defs",
+    "jobs",
+    "partitions",
+    "resources",
+    "run_recovery",
+}
 # raw → normalised (validated by quality, stored in the lake) → warehouse → analysis (reads
 # the warehouse, its output goes back through dbt) → published → reports; html serves every
 # page. A module may import its own layer and lower ones.
