@@ -27,13 +27,14 @@ from pathlib import Path
 
 import polars as pl
 
-from sources.files import atomic_write
+from sources.files import atomic_write, atomic_write_text
 
 FILE_NAME = "data.parquet"
 DATA = FILE_NAME.removesuffix(".parquet")
 # A partition's companions travel with it: staged beside it as <part>.parquet, then
 # promoted with it or moved to _rejected/ with it. The partition itself goes last.
 PARTS = ("quarantine", "unknown_fields", DATA)
+PROMOTING = "_promoting"  # journal beside the staged parts while they are being promoted
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,32 @@ class Lake:
         return self.staging(table, snapshot)
 
     def promote(self, table: str, snapshot: date) -> Path:
-        """Move the staged partition and its companions to their promoted paths."""
-        return self._move_staged(table, snapshot, partial(self._promoted, table, snapshot))
+        """Move the staged partition and its companions to their promoted paths.
+
+        The three renames are not one atomic step: a journal written first records that the
+        audit passed, so a process killed between them is rolled forward by ``recover``."""
+        journal = self._journal(table, snapshot)
+        atomic_write_text(journal, "promote\n")
+        promoted = self._move_staged(table, snapshot, partial(self._promoted, table, snapshot))
+        journal.unlink()
+        return promoted
+
+    def recover(self, table: str, snapshot: date) -> str | None:
+        """Settle what a killed process left in staging for this partition: a promotion it
+        began (journal present) is finished; an attempt it had not decided on is dropped.
+        Returns what was done ("promoted", "discarded") or None."""
+        journal = self._journal(table, snapshot)
+        if journal.exists():
+            self._move_staged(table, snapshot, partial(self._promoted, table, snapshot))
+            journal.unlink()
+            return "promoted"
+        if any(self._staged(table, snapshot, part).exists() for part in PARTS):
+            self.discard(table, snapshot)
+            return "discarded"
+        return None
+
+    def _journal(self, table: str, snapshot: date) -> Path:
+        return self.staging(table, snapshot).with_name(PROMOTING)
 
     def reject(self, table: str, snapshot: date) -> Path:
         """Move the staged partition and its companions to ``_rejected/`` for inspection;
@@ -133,8 +158,11 @@ class Lake:
     def _move_staged(self, table: str, snapshot: date, target: Callable[[str], Path]) -> Path:
         for part in PARTS:  # the partition last: it is what readers look for
             destination = target(part)
+            staged = self._staged(table, snapshot, part)
+            if not staged.exists() and destination.exists():
+                continue  # moved before the process was killed (``recover``)
             destination.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self._staged(table, snapshot, part), destination)  # atomic on one fs
+            os.replace(staged, destination)  # atomic on one fs
         return destination
 
 

@@ -232,8 +232,10 @@ def input_fingerprint(settings: Settings, table: str, snapshot: date) -> str:
 
 
 def build(settings: Settings, table: str, snapshot: date, *, force: bool = False) -> GateResult:
-    """Build ``table`` for ``snapshot`` unless an identical build is already promoted."""
+    """Build ``table`` for ``snapshot`` unless an identical build is already promoted.
+    A promotion a killed run began is finished first, its unfinished attempts dropped."""
     lake = Lake(settings.data_dir, settings.land)
+    lake.recover(table, snapshot)
     fingerprint = input_fingerprint(settings, table, snapshot)
     marker = lake.partition(table, snapshot).parent / FINGERPRINT
     stored = lake.validation_path(table, snapshot)
