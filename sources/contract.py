@@ -48,6 +48,10 @@ UNKNOWN_FIELDS_SCHEMA = pl.Schema(
 )
 
 
+def _text(value: str) -> str:
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class DriftLog:
     """Collects unknown fields of one source across pages (thread-safe: pages of one
     landing are parsed by a bounded thread pool)."""
@@ -58,6 +62,9 @@ class DriftLog:
         self._seen: dict[str, list[object]] = {}  # field -> [count, first_record, url]
 
     def note(self, field: str, record: str, url: str, count: int = 1) -> None:
+        # A JSON key may be no text (a lone surrogate from a ``\\ud800`` escape): escape it,
+        # so the field can be reported and written to Parquet.
+        field, record, url = (_text(value) for value in (field, record, url))
         with self._lock:
             entry = self._seen.get(field)
             if entry is None:

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -58,6 +60,19 @@ ENCODINGS = ("utf-8", "cp1252")  # tried in this order
 MEMBER_PATTERN = re.compile(r"GV100AD[^/]*\.(txt|asc)", re.IGNORECASE)
 # Statuses after which the next URL form is tried: "not here" rather than "not now".
 MOVE_ON_STATUSES = (403, 404, 410)
+# What zipfile raises on a truncated or corrupt archive (bad headers, bad deflate data, a
+# short read, an unsupported compression or an encrypted member).
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    struct.error,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    OSError,
+)
 
 SATZART = {
     "10": "Land",
@@ -131,11 +146,24 @@ def _field(line: str, start: int, end: int) -> str:
 def _number(text: str, line_number: int, name: str) -> int | None:
     if not text:
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # '²'.isdigit() is true, int('²') fails
         raise Gv100adFormatError(
             f"{SOURCE}: line {line_number}: field {name} is not a number: {text!r}"
         )
     return int(text)
+
+
+def _gebietsstand_of(line: str, line_number: int) -> date:
+    """Positions 3–10, ``YYYYMMDD``: eight ASCII digits forming a real date."""
+    stamp = line[2:10]
+    try:
+        if not (stamp.isascii() and stamp.isdigit()):
+            raise ValueError("not eight digits")
+        return date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]))
+    except ValueError as exc:
+        raise Gv100adFormatError(
+            f"{SOURCE}: line {line_number}: Gebietsstand {stamp!r} is no date YYYYMMDD ({exc})"
+        ) from None
 
 
 def parse_gv100ad(text: str) -> pl.DataFrame:
@@ -154,7 +182,7 @@ def parse_gv100ad(text: str) -> pl.DataFrame:
         satzart = line[0:2]
         if satzart not in SATZART:
             raise Gv100adFormatError(f"{SOURCE}: line {number}: unknown Satzart {satzart!r}")
-        stand = line[2:10]
+        stand = _gebietsstand_of(line, number)
         land, rb, kreis = _field(line, 11, 12), _field(line, 13, 13), _field(line, 14, 15)
         gemeinde, verband = _field(line, 16, 18), _field(line, 19, 22)
         if satzart == "10":
@@ -170,13 +198,19 @@ def parse_gv100ad(text: str) -> pl.DataFrame:
         else:
             # ARS order: Land, RB, Kreis, *Verband*, Gemeinde (Verband precedes Gemeinde).
             ars, ags = land + rb + kreis + verband + gemeinde, land + rb + kreis + gemeinde
+        for key, length in ((ars, 12), (ags, 5 if satzart == "40" else 8)):
+            if key is not None and not (len(key) == length and key.isascii() and key.isdigit()):
+                raise Gv100adFormatError(
+                    f"{SOURCE}: line {number}: key positions 11–22 {line[10:22]!r} give no "
+                    f"{length}-digit {'ARS' if length == 12 else 'AGS'} for Satzart {satzart}"
+                )
         is_gemeinde = satzart == "60"
         textkennzeichen = _field(line, 123, 124) or None
         rows.append(
             {
                 "satzart": satzart,
                 "ebene": SATZART[satzart],
-                "gebietsstand": date(int(stand[:4]), int(stand[4:6]), int(stand[6:8])),
+                "gebietsstand": stand,
                 "ars": ars,
                 "ags": ags,
                 "land": land,
@@ -225,17 +259,25 @@ def _is_hinweise(name: str) -> bool:
 def extract_member(zip_bytes: bytes, *, url: str = "", drift: DriftLog | None = None) -> Member:
     """The GV100AD data member (``.txt``, else ``.ASC``/``.asc``), decoded as UTF-8 or, failing
     that, Windows-1252. Further members other than the Hinweise are noted in ``drift``."""
-    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
-        names = archive.namelist()
-        members = sorted(
-            (n for n in names if MEMBER_PATTERN.fullmatch(PurePosixPath(n).name)),
-            key=lambda n: (not n.lower().endswith(".txt"), n),
-        )
-        if not members:
-            raise Gv100adFormatError(
-                f"{SOURCE}: zip holds no GV100AD_*.txt member: {names} (nor a .ASC/.asc one)"
+    try:
+        with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+            names = archive.namelist()
+            members = sorted(
+                (n for n in names if MEMBER_PATTERN.fullmatch(PurePosixPath(n).name)),
+                key=lambda n: (not n.lower().endswith(".txt"), n),
             )
-        data = archive.read(members[0])
+            if not members:
+                raise Gv100adFormatError(
+                    f"{SOURCE}: zip holds no GV100AD_*.txt member: {names} (nor a .ASC/.asc one)"
+                )
+            data = archive.read(members[0])
+    except Gv100adFormatError:
+        raise
+    except ZIP_ERRORS as exc:  # a truncated or corrupt download
+        raise Gv100adFormatError(
+            f"{SOURCE}: not a readable zip ({type(exc).__name__}: {exc})"
+            + (f" ({url})" if url else "")
+        ) from exc
     if drift is not None:
         for name in names:
             if name != members[0] and not _is_hinweise(name) and not name.endswith("/"):

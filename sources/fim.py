@@ -122,7 +122,10 @@ class FimFormatError(ValueError):
 
 
 def _fail(url: str, reason: str) -> FimFormatError:
-    return FimFormatError(f"{SOURCE}: {reason} ({url})")
+    # A value quoted from the body may hold a lone surrogate (legal in JSON, no text): escape
+    # it, so the message can be printed and logged.
+    message = f"{SOURCE}: {reason} ({url})".encode("utf-8", "backslashreplace").decode("utf-8")
+    return FimFormatError(message)
 
 
 def _is_int(value: object) -> bool:
@@ -132,7 +135,7 @@ def _is_int(value: object) -> bool:
 def _envelope(body: bytes, url: str) -> dict[str, object]:
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # also: too deeply nested, too many digits
         raise _fail(url, f"invalid JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise _fail(url, "response envelope: expected an object with 'items' and 'total_count'")
@@ -153,7 +156,7 @@ def requested_window(url: str) -> tuple[int | None, int | None]:
     values = []
     for name in ("offset", "limit"):
         value = params.get(name, "")
-        values.append(int(value) if value.isdigit() else None)
+        values.append(int(value) if value.isascii() and value.isdigit() else None)
     return values[0], values[1]
 
 
@@ -252,6 +255,7 @@ def parse_page(body: bytes, url: str, *, drift: DriftLog | None = None) -> pl.Da
             if key not in ENVELOPE_REQUIRED + ENVELOPE_OPTIONAL:
                 drift.note(f"envelope.{key}", "response envelope", url)
     rows: list[dict[str, object]] = []
+    wheres: list[str] = []  # the item of each row, to name it when a value is refused
     for index, item in enumerate(document["items"]):  # type: ignore[arg-type]
         if not isinstance(item, dict):
             raise _fail(url, f"item {index}: expected an object")
@@ -301,10 +305,26 @@ def parse_page(body: bytes, url: str, *, drift: DriftLog | None = None) -> pl.Da
                     "geaendert_datum_zeit": item.get("geaendert_datum_zeit"),
                 }
             )
+            wheres.append(where)
     try:
         return pl.DataFrame(rows, schema=SCHEMA)
-    except (TypeError, ValueError, pl.exceptions.PolarsError) as exc:
-        raise _fail(url, f"field has an unexpected type: {exc}") from exc
+    except _FRAME_ERRORS as exc:
+        raise _fail(url, _refused_value(rows, wheres, exc)) from exc
+
+
+_FRAME_ERRORS = (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError)
+
+
+def _refused_value(rows: list[dict[str, object]], wheres: list[str], exc: Exception) -> str:
+    """Which item and field the frame refused (a list where text belongs, a lone surrogate,
+    an integer beyond int32): rebuilt row by row, only after the frame failed."""
+    for row, where in zip(rows, wheres, strict=True):
+        for name, dtype in SCHEMA.items():
+            try:
+                pl.DataFrame([{name: row[name]}], schema={name: dtype})
+            except _FRAME_ERRORS:
+                return f"{where}: field {name!r} has an unexpected type or value: {row[name]!r:.80}"
+    return f"field has an unexpected type: {exc}"
 
 
 def describe_detail(body: bytes) -> str:

@@ -58,6 +58,12 @@ class Normalized:
         return dict(counts.iter_rows())
 
 
+def shown(column: str) -> pl.Expr:
+    """A column's value for a message, a null spelt out (``pl.format`` of a null is null,
+    and every quarantined row needs a readable message)."""
+    return pl.col(column).cast(pl.String).fill_null("null")
+
+
 class Check(NamedTuple):
     """A row fails when ``failed`` is true: quarantined with ``reason`` and ``message``."""
 

@@ -15,8 +15,9 @@ Reason codes:
   since 2026-01-01, the edition of 30.11.2025 does not know it), so these rows have their
   own code, are counted apart in ``mart_datenqualitaet`` and named in the run summary with
   the remedy: a newer edition (``OZG_GV100AD_EDITION``).
-- ``leika_invalid``: a LeiKa key must match ``^99\\d{12}$`` after trimming; it is never
-  padded (which digit was lost is ambiguous).
+- ``leika_invalid``: a LeiKa key must match ``^99\\d{12}$`` after trimming, with ASCII digits
+  (``\\d`` alone would take ``٠`` or ``０``); it is never padded (which digit was lost is
+  ambiguous).
 - ``enum_invalid``: enum values are trimmed, NFC-normalised, case-folded and mapped to
   a closed set; unknown values are rejected.
 - ``date_invalid``: dates are read only in the explicit formats ``YYYY-MM-DD``,
@@ -41,7 +42,7 @@ import polars as pl
 BUND_ARS = "000000000000"
 ARS_NOT_IN_GEBIETSSTAND = "ars_not_in_gebietsstand"
 TEST_RECORD = "test_record"
-LEIKA_PATTERN = r"^99\d{12}$"
+LEIKA_PATTERN = r"^99[0-9]{12}$"  # ASCII digits: \d is Unicode-aware in polars
 
 ONLINE_STATUS = {"ok": "ok", "nicht ok": "nicht ok", "nicht_ok": "nicht ok", "nichtok": "nicht ok"}
 AKTIV = {"ja": True, "nein": False, "true": True, "false": False}
@@ -72,7 +73,7 @@ def nfc(text: str) -> str:
 def repair_ars(expr: pl.Expr) -> pl.Expr:
     """The 12-digit ARS, or null when no unambiguous repair exists."""
     raw = expr.str.strip_chars()
-    digits = raw.str.contains(r"^\d+$")
+    digits = raw.str.contains(r"^[0-9]+$")  # ASCII digits only (\d takes ٠ or ０)
     length = raw.str.len_chars()
     return (
         pl.when(digits.not_())

@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 
 from pipelines.normalisation import rules
-from pipelines.normalisation.normalize import Check, Normalized, Record, normalize_table
+from pipelines.normalisation.normalize import Check, Normalized, Record, normalize_table, shown
 from pipelines.quality.contracts import LEISTUNGEN
 
 REFERENCE_FILES = ()
@@ -16,7 +16,7 @@ CHECKS = [
     Check(
         pl.col("_leika").is_null() | pl.col("_leika").str.contains(rules.LEIKA_PATTERN).not_(),
         "leika_invalid",
-        pl.format("leistungsschluessel {} does not match ^99\\d{{12}}$", pl.col("leika_key")),
+        pl.format("leistungsschluessel {} does not match ^99\\d{{12}}$", shown("leika_key")),
     )
 ]
 
@@ -98,6 +98,7 @@ def _merge(
             pl.col("ozg_id").alias("db_ozg_id"),
             pl.col("ozg_bezeichnung").alias("db_ozg_bezeichnung"),
             "db_sha256",
+            pl.lit(True).alias("_in_dashboard"),
         )
     )
     pvog_names = (
@@ -111,6 +112,7 @@ def _merge(
         .agg(
             pl.col("name").drop_nulls().first().alias("pvog_name"),
             pl.col("raw_sha256").first().alias("pvog_sha256"),
+            pl.lit(True).alias("_in_pvog"),
         )
     )
     keys = pl.concat(
@@ -122,7 +124,9 @@ def _merge(
     ).unique()
     return (
         keys.join(
-            fim_rows.drop("_order", "raw_file").rename({"raw_sha256": "fim_sha256"}),
+            fim_rows.drop("_order", "raw_file")
+            .rename({"raw_sha256": "fim_sha256"})
+            .with_columns(pl.lit(True).alias("_in_fim")),
             on="leika_key",
             how="left",
             maintain_order="left",
@@ -139,12 +143,13 @@ def _merge(
             pl.col("themenfeld"),
             pl.col("typisierung"),
             pl.col("leistungsadressat"),
-            pl.col("fim_name").is_not_null().alias("in_fim"),
-            pl.col("db_name").is_not_null().alias("in_dashboard"),
-            pl.col("pvog_name").is_not_null().alias("in_pvog"),
-            pl.when(pl.col("fim_name").is_not_null())
+            # Where the key was seen, not whether that source named it (a name may be null).
+            pl.col("_in_fim").fill_null(False).alias("in_fim"),
+            pl.col("_in_dashboard").fill_null(False).alias("in_dashboard"),
+            pl.col("_in_pvog").fill_null(False).alias("in_pvog"),
+            pl.when(pl.col("_in_fim"))
             .then(pl.lit("fim"))
-            .when(pl.col("db_name").is_not_null())
+            .when(pl.col("_in_dashboard"))
             .then(pl.lit("dashboard"))
             .otherwise(pl.lit("pvog"))
             .alias("source"),

@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 
 from pipelines.normalisation import rules
-from pipelines.normalisation.normalize import Check, Normalized, Record, normalize_table
+from pipelines.normalisation.normalize import Check, Normalized, Record, normalize_table, shown
 from pipelines.quality.contracts import ONLINEDIENSTE
 from sources import pvog
 
@@ -44,7 +44,7 @@ CHECKS = [
     Check(
         pl.col("_leika").is_null() | pl.col("_leika").str.contains(rules.LEIKA_PATTERN).not_(),
         "leika_invalid",
-        pl.format("Leikaschlüssel {} does not match ^99\\d{{12}}$", pl.col("leika_key")),
+        pl.format("Leikaschlüssel {} does not match ^99\\d{{12}}$", shown("leika_key")),
     ),
 ]
 

@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 
 from pipelines.normalisation import rules
-from pipelines.normalisation.normalize import Check, Normalized, Record, normalize_table
+from pipelines.normalisation.normalize import Check, Normalized, Record, normalize_table, shown
 from pipelines.quality.contracts import VERFUEGBARKEIT
 from sources import dashboard
 
@@ -61,13 +61,13 @@ def _checks(gebietsstand: str) -> list[Check]:
         Check(
             pl.col("_leika").is_null() | pl.col("_leika").str.contains(rules.LEIKA_PATTERN).not_(),
             "leika_invalid",
-            pl.format("leika_key {} does not match ^99\\d{{12}}$", pl.col("leika_key")),
+            pl.format("leika_key {} does not match ^99\\d{{12}}$", shown("leika_key")),
         ),
         Check(
             pl.col("_ars").is_null(),
             "ars_invalid",
             pl.format(
-                "ars {} is not a 12-digit ARS and cannot be repaired unambiguously", pl.col("ars")
+                "ars {} is not a 12-digit ARS and cannot be repaired unambiguously", shown("ars")
             ),
         ),
         Check(
@@ -83,7 +83,7 @@ def _checks(gebietsstand: str) -> list[Check]:
         Check(
             pl.col("_status").is_null(),
             "enum_invalid",
-            pl.format("online_status {} is not one of ok, nicht ok", pl.col("online_status")),
+            pl.format("online_status {} is not one of ok, nicht ok", shown("online_status")),
         ),
         Check(
             pl.col("aktiv").is_not_null() & pl.col("_aktiv").is_null(),
@@ -94,7 +94,7 @@ def _checks(gebietsstand: str) -> list[Check]:
             pl.col("_coverage").is_null(),
             "enum_invalid",
             pl.format(
-                "art_flaechendeckung {} is not in the closed set", pl.col("art_flaechendeckung")
+                "art_flaechendeckung {} is not in the closed set", shown("art_flaechendeckung")
             ),
         ),
         Check(
