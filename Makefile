@@ -45,9 +45,10 @@ validate: $(STAMP)
 	$(BIN)/dagster definitions validate -w workspace.yaml
 	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/dg check defs
 
+# The UI can launch runs: it binds to 127.0.0.1 unless OZG_DEV_HOST says otherwise.
 dev: $(STAMP)
 	mkdir -p data/dagster && test -f data/dagster/dagster.yaml || cp dagster.yaml data/dagster/
-	DAGSTER_HOME=$${DAGSTER_HOME:-$$(pwd)/data/dagster} $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $${PORT:-3000}
+	DAGSTER_HOME=$${DAGSTER_HOME:-$$(pwd)/data/dagster} $(BIN)/dagster dev -w workspace.yaml -h "$${OZG_DEV_HOST:-127.0.0.1}" -p $${PORT:-3000}
 
 clean:
 	rm -rf data .pytest_cache .ruff_cache

@@ -18,13 +18,13 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, redirect_stdout
+from collections.abc import Sequence
+from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sources.config import Settings, env
+from sources.config import Settings, env, redact
 
 
 @dataclass
@@ -117,33 +117,14 @@ def _prepare_dagster_home(settings: Settings) -> Path:
     return home
 
 
-@contextmanager
-def run_lock(settings: Settings) -> Iterator[None]:
-    """One pipeline run per data directory: DuckDB has a single writer, and two runs
-    would race on the same partitions. A second run waits (or is refused)."""
-    from filelock import FileLock, Timeout
+def run_lock(settings: Settings):  # type: ignore[no-untyped-def]
+    """One pipeline run per data directory (``pipelines/locking.py``): DuckDB has a single
+    writer, and two runs would race on the same partitions. A second run waits (or is
+    refused); steps of runs the daemon launches take the same lock."""
+    from pipelines.locking import data_dir_lock
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(settings.data_dir / ".ozg-run.lock"))
-    timeout = float(env("OZG_RUN_LOCK_TIMEOUT"))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        if timeout <= 0:
-            raise RunFailed(
-                f"another ozg run is using {settings.data_dir} (lock {lock.lock_file}); refused"
-            ) from None
-        print(f"another ozg run is using {settings.data_dir}; waiting up to {timeout:g}s …")
-        try:
-            lock.acquire(timeout=timeout)
-        except Timeout:
-            raise RunFailed(
-                f"another ozg run kept {settings.data_dir} locked for {timeout:g}s; gave up"
-            ) from None
-    try:
-        yield
-    finally:
-        lock.release()
+    return data_dir_lock(settings.data_dir, timeout=float(env("OZG_RUN_LOCK_TIMEOUT")))
 
 
 def _failure_reason(result) -> str:  # type: ignore[no-untyped-def]
@@ -345,7 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("ozg: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # one line for the operator; details are in the Dagster log
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        text = redact(str(exc)).strip()  # the console is a log: no secret in it
+        reason = text.splitlines()[0] if text else type(exc).__name__
         print(f"ozg: FAILED: {reason}", file=sys.stderr)
         return 1
     data_dir = settings.data_dir.resolve()

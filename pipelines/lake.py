@@ -28,6 +28,7 @@ from pathlib import Path
 import polars as pl
 
 from sources.files import atomic_write, atomic_write_text
+from sources.identifiers import validate_land
 
 FILE_NAME = "data.parquet"
 DATA = FILE_NAME.removesuffix(".parquet")
@@ -43,6 +44,9 @@ class Lake:
 
     data_dir: Path
     land: str
+
+    def __post_init__(self) -> None:
+        validate_land(self.land)  # it becomes part of every path below
 
     @property
     def normalized(self) -> Path:

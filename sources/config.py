@@ -12,6 +12,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
+
+from sources.identifiers import validate_ars, validate_land
 
 Mode = Literal["sample", "live"]
 
@@ -69,6 +72,16 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "OZG_HTTP_MAX_ATTEMPTS": ("5", "attempts per request (1 = no retries)"),
     "OZG_HTTP_MIN_INTERVAL": ("0.25", "politeness: minimum seconds between requests to one host"),
     "OZG_HTTP_CONCURRENCY": ("4", "parallel requests per source (bounded thread pool)"),
+    "OZG_HTTP_MAX_BYTES": (
+        "268435456",
+        "bytes one response may have (256 MiB), on the wire and after decompression "
+        "(Content-Encoding, zip members); a larger one fails and is not retried",
+    ),
+    "OZG_HTTP_REDIRECT_HOSTS": (
+        "",
+        "comma-separated further hosts (`host` or `host:port`) a redirect may lead to; "
+        "otherwise redirects stay on the requested host, and never go from https to http",
+    ),
     "OZG_ABOVE_PULLS": (
         "pilots",
         "which ARS are also pulled with `includeAbove=true` (the citizen view as the API sees "
@@ -81,7 +94,17 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "seconds an `ozg run` waits for another run on the same data directory "
         "(0 = refuse at once)",
     ),
+    "OZG_DEV_HOST": (
+        "127.0.0.1",
+        "address the Dagster UI of `make dev` binds to; another address than 127.0.0.1 "
+        "exposes the UI (which can launch runs) to the network",
+    ),
 }
+
+# Variables whose values are secrets: never written to manifests, logs, metadata or
+# error messages (``redact``).
+SECRET_VARIABLES = ("OZG_PVOG_CLIENT_ID", "OZG_ALERT_WEBHOOK")
+REDACTED = "[redacted]"
 
 # Sources whose pulls depend on the Land (its ARS); the others are nationwide.
 LAND_SPECIFIC_SOURCES = frozenset({"dashboard", "pvog"})
@@ -128,6 +151,38 @@ def env(name: str) -> str:
     return value if value.strip() else ENVIRONMENT[name][0]
 
 
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """``text`` without the values of ``SECRET_VARIABLES`` (as set now) and ``secrets``.
+
+    Of a URL-valued secret (the alert webhook) its user info, path and query are replaced
+    on their own too: an error of ``requests`` names the path without the host."""
+    values = [os.environ.get(name, "").strip() for name in SECRET_VARIABLES]
+    pieces: set[str] = set()
+    for value in (*values, *(s.strip() for s in secrets)):
+        if len(value) < 4:  # unset, or too short to be a secret (and to replace safely)
+            continue
+        pieces.add(value)
+        parts = urlsplit(value)
+        if parts.scheme and parts.netloc:
+            path_and_query = parts.path + (f"?{parts.query}" if parts.query else "")
+            url_parts = (parts.path, parts.query, path_and_query, parts.username, parts.password)
+            # A piece as short as "/api" is no token, and replacing it would mangle other URLs.
+            pieces |= {part for part in url_parts if part and len(part) >= 8}
+    for piece in sorted(pieces, key=len, reverse=True):  # longest first
+        text = text.replace(piece, REDACTED)
+    return text
+
+
+def url_origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``: what may be shown of a secret URL."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # not a number: not shown
+        port = None
+    return f"{parts.scheme or '?'}://{parts.hostname or '?'}" + (f":{port}" if port else "")
+
+
 def land_ars(land: str) -> str:
     return f"{land}{'0' * 10}"
 
@@ -166,6 +221,31 @@ def gv100ad_edition(value: str) -> date | None:
         ) from None
 
 
+def max_bytes(value: str) -> int:
+    """``OZG_HTTP_MAX_BYTES``: a positive number of bytes."""
+    try:
+        limit = int(value.strip().replace("_", ""))
+    except ValueError:
+        limit = 0
+    if limit <= 0:
+        raise ValueError(
+            f"OZG_HTTP_MAX_BYTES must be a positive number of bytes (e.g. 268435456), not {value!r}"
+        )
+    return limit
+
+
+def redirect_hosts(value: str) -> tuple[str, ...]:
+    """``OZG_HTTP_REDIRECT_HOSTS``: ``host`` or ``host:port`` entries, lower-cased."""
+    hosts = tuple(h.strip().lower() for h in value.split(",") if h.strip())
+    malformed = [h for h in hosts if "/" in h or " " in h]
+    if malformed:
+        raise ValueError(
+            f"OZG_HTTP_REDIRECT_HOSTS lists hosts (`host` or `host:port`), not URLs: "
+            f"{', '.join(malformed)}"
+        )
+    return hosts
+
+
 def check_sample_scope(mode: str, lands: tuple[str, ...]) -> None:
     """The sample has synthetic Dashboard data for Hessen only: refuse other Länder early
     instead of failing later on an empty landing."""
@@ -187,6 +267,15 @@ class HttpSettings:
     concurrency: int = 4
     backoff_base: float = 0.5
     backoff_max: float = 30.0
+    # 256 MiB: the largest real payload is a Land's Dashboard export with all its Kommunen
+    # (~10 MB for Hessen's 40 000 rows; a few times that for Bayern), the GV100AD zip
+    # inflates to 3.5 MB. The cap is per response and held in memory, times the concurrency.
+    max_bytes: int = 256 * 1024 * 1024
+    redirect_hosts: tuple[str, ...] = ()  # lower-case `host` or `host:port`
+    # An absolute ``time.monotonic()`` after which no request with these settings may run:
+    # the overall budget of a caller that makes several requests (the sensor's probe).
+    # None: each request is bounded by its own ``deadline`` only.
+    until: float | None = None
 
 
 @dataclass(frozen=True)
@@ -199,7 +288,7 @@ class Settings:
     dashboard_url: str = ENVIRONMENT["OZG_DASHBOARD_URL"][0]
     dashboard_endpoint: Literal["export", "paged"] = "export"
     pvog_url: str = ENVIRONMENT["OZG_PVOG_URL"][0]
-    pvog_client_id: str = ""
+    pvog_client_id: str = field(default="", repr=False)  # a secret: not in repr()
     pvog_ars: tuple[str, ...] = ()
     fim_url: str = ENVIRONMENT["OZG_FIM_URL"][0]
     fim_path: str = ENVIRONMENT["OZG_FIM_PATH"][0]
@@ -233,7 +322,11 @@ class Settings:
             dashboard_endpoint=endpoint,  # type: ignore[arg-type]
             pvog_url=env("OZG_PVOG_URL").rstrip("/"),
             pvog_client_id=env("OZG_PVOG_CLIENT_ID").strip(),
-            pvog_ars=tuple(a.strip() for a in env("OZG_PVOG_ARS").split(",") if a.strip()),
+            pvog_ars=tuple(
+                validate_ars(a.strip(), what="OZG_PVOG_ARS entry")
+                for a in env("OZG_PVOG_ARS").split(",")
+                if a.strip()
+            ),
             fim_url=env("OZG_FIM_URL").rstrip("/"),
             fim_path=fim_path(env("OZG_FIM_PATH")),
             destatis_url=env("OZG_DESTATIS_URL").rstrip("/"),
@@ -248,6 +341,8 @@ class Settings:
                 max_attempts=int(env("OZG_HTTP_MAX_ATTEMPTS")),
                 min_interval=float(env("OZG_HTTP_MIN_INTERVAL")),
                 concurrency=int(env("OZG_HTTP_CONCURRENCY")),
+                max_bytes=max_bytes(env("OZG_HTTP_MAX_BYTES")),
+                redirect_hosts=redirect_hosts(env("OZG_HTTP_REDIRECT_HOSTS")),
             ),
         )
         settings = replace(settings, **overrides) if overrides else settings
@@ -256,7 +351,7 @@ class Settings:
 
     def for_land(self, land: str) -> Settings:
         """These settings for building one Land's partition."""
-        parse_lands(land)
+        validate_land(land)
         check_sample_scope(self.mode, (land,))
         return replace(self, land=land)
 
@@ -272,5 +367,5 @@ class Settings:
         """Where ``source`` lands: Land-independent sources (GV100AD, FIM) once per snapshot
         under ``raw/``, Land-specific ones (Dashboard, PVOG) under ``raw/land=<LL>/``."""
         if source in LAND_SPECIFIC_SOURCES:
-            return self.raw_dir / f"land={self.land}"
+            return self.raw_dir / f"land={validate_land(self.land)}"
         return self.raw_dir

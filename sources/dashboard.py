@@ -37,6 +37,7 @@ import requests
 from sources.config import HttpSettings
 from sources.contract import DriftLog
 from sources.http import Expect, Fetched, HttpClient, SourceError
+from sources.identifiers import validate_ars
 from sources.paging import PageInfo
 
 SOURCE = "dashboard"
@@ -115,7 +116,22 @@ class DataAnswer:
 
 
 def _fail(url: str, reason: str) -> DashboardFormatError:
-    return DashboardFormatError(f"{SOURCE}: {reason} ({url})")
+    # A value quoted from the body may hold a lone surrogate (legal in JSON, no text): escape
+    # it, so the message can be printed and logged.
+    message = f"{SOURCE}: {reason} ({url})".encode("utf-8", "backslashreplace").decode("utf-8")
+    return DashboardFormatError(message)
+
+
+def _is_text(value: str) -> bool:
+    """Whether a string is valid Unicode text (JSON's ``\\ud800`` escapes decode to a lone
+    surrogate, which no UTF-8 column can hold)."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # -- format sniffing ----------------------------------------------------------------------
@@ -156,7 +172,7 @@ def parse_envelope(body: bytes, url: str) -> DashboardPage:
         raise _fail(url, "got an HTML page instead of a JSON page (status 200)")
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # also: too deeply nested, too many digits
         raise _fail(url, f"invalid JSON: {exc}") from exc
     if not isinstance(document, dict) or not isinstance(document.get("content"), list):
         raise _fail(url, "not a Spring page: no 'content' array")
@@ -170,7 +186,7 @@ def parse_envelope(body: bytes, url: str) -> DashboardPage:
             total_pages=_optional_int(meta.get("totalPages")),
             last=meta.get("last") if isinstance(meta.get("last"), bool) else None,
         )
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: 1e400, Infinity
         raise _fail(url, f"invalid paging fields: {exc}") from exc
     if info.total_pages is None and info.last is None:
         raise _fail(url, "page has neither 'last' nor 'totalPages'; cannot page safely")
@@ -196,7 +212,10 @@ def _ozgid(value: object, where: str, url: str) -> int | None:
         text = value.strip()
         digits = text[1:] if text[:1] in "+-" else text
         if digits.isascii() and digits.isdigit():
-            number = int(text)
+            try:
+                number = int(text)
+            except ValueError:  # more digits than int() converts
+                number = None
     if number is None or not _INT32[0] <= number <= _INT32[1]:
         raise _fail(url, f"{where}: column 'ozgid' is not an integer: {value!r}")
     return number
@@ -228,6 +247,8 @@ def validate_records(
                 value = _ozgid(value, where, url)
             elif value is not None and not isinstance(value, str):
                 raise _fail(url, f"{where}: column {name!r} is not a string: {value!r}")
+            elif value is not None and not _is_text(value):
+                raise _fail(url, f"{where}: column {name!r} is not valid Unicode: {value!r}")
             row[name] = value
         checked.append(row)
     return checked
@@ -250,10 +271,12 @@ def parse_ars_page(
     for index, record in enumerate(page.records):
         if not isinstance(record, dict) or not isinstance(record.get("ars"), str):
             raise _fail(url, f"record {index}: ArsDto without a string 'ars' (required)")
+        if not _is_text(record["ars"]):
+            raise _fail(url, f"record {index}: 'ars' is not valid Unicode: {record['ars']!r}")
         if drift is not None:
             drift.note_unknown(record, ARS_FIELDS, f"ARS record {index} ({record['ars']})", url)
         name = record.get("arsName", record.get("ars_name"))
-        if name is not None and not isinstance(name, str):
+        if name is not None and not (isinstance(name, str) and _is_text(name)):
             raise _fail(url, f"record {index}: 'arsName' is not a string: {name!r}")
         rows.append({"ars": record["ars"], "ars_name": name})
     return pl.DataFrame(rows, schema=ARS_SCHEMA), page.info
@@ -297,7 +320,10 @@ def detect_delimiter(header_line: str) -> str:
     names (then the most columns); ``;`` when nothing is recognisable."""
 
     def score(delimiter: str) -> tuple[int, int]:
-        names = next(csv.reader([header_line], delimiter=delimiter), [])
+        try:
+            names = next(csv.reader([header_line], delimiter=delimiter), [])
+        except csv.Error:  # e.g. a lone \r: the strict reader names it, with the line
+            return 0, 0
         return sum(1 for n in names if n.strip() in DECLARED), len(names)
 
     return max(CSV_DELIMITERS, key=score)  # max keeps the first of equal scores
@@ -398,9 +424,7 @@ class DashboardClient:
 
     @staticmethod
     def _check(ars: str) -> str:
-        if len(ars) != 12 or not ars.isdigit():
-            raise ValueError(f"ARS must have 12 digits: {ars!r}")
-        return ars
+        return validate_ars(ars)  # it becomes part of the URL path
 
     def ars_url(self) -> str:
         return f"{self.base_url}/open-ars" if self.host_b else f"{self.base_url}/v1/ars"

@@ -22,6 +22,7 @@ from sources import dashboard, destatis, fim, pvog
 from sources.config import BUND_ARS, PILOT_ARS, Settings
 from sources.contract import DriftLog, UnknownField
 from sources.http import SourceError
+from sources.identifiers import is_ars, validate_ars
 from sources.landing import SnapshotLanding, previous_complete
 from sources.paging import land_paged
 
@@ -291,7 +292,7 @@ def _api_only_ars(listed: pl.DataFrame, land: str, queried: list[str]) -> list[s
     found = {
         ars
         for ars in listed["ars"].to_list()
-        if ars and len(ars) == 12 and ars.isdigit() and ars.startswith(land) and ars not in known
+        if is_ars(ars) and ars.startswith(land) and ars not in known
     }
     return sorted(found)
 
@@ -451,7 +452,7 @@ def land_pvog(
         settings.pvog_client_id,
     )
     for ars in pvog_ars(settings):
-        group = f"csv/{ars}"
+        group = f"csv/{validate_ars(ars, what='PVOG ARS')}"
         if landing.sealed(group) is None:
             name = f"servicedescriptions_{ars}.csv"
             if landing.entry(name) is None:

@@ -25,13 +25,16 @@ import hashlib
 import json
 import os
 import threading
+import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sources.crashpoints import crash_point
 from sources.files import atomic_write_bytes
-from sources.http import Fetched
+from sources.http import Fetched, gunzip_capped
+from sources.identifiers import is_snapshot, validate_file_name, validate_snapshot
 
 MANIFEST = "manifest.json"
 JOURNAL = "_journal.jsonl"
@@ -71,9 +74,9 @@ class SnapshotLanding:
     ) -> None:
         self.raw_root = Path(raw_root)
         self.source = source
-        self.snapshot = snapshot
+        self.snapshot = validate_snapshot(snapshot)
         self.mode = mode
-        self.dir = self.raw_root / source / snapshot
+        self.dir = self.raw_root / validate_file_name(source, what="source") / self.snapshot
         self.superseded: Path | None = None
         if force and self.dir.exists():
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -116,7 +119,7 @@ class SnapshotLanding:
                 handle.write("\n")
 
     def _file(self, name: str) -> Path:
-        return self.dir / f"{name}.gz"
+        return self.dir / f"{validate_file_name(name, what='entry name')}.gz"
 
     def entry(self, name: str) -> Entry | None:
         return self._entries.get(name)
@@ -157,7 +160,9 @@ class SnapshotLanding:
             if name in self._entries:
                 raise LandingError(f"entry {name!r} already landed in {self.dir}")
             atomic_write_bytes(self._file(name), compressed)
-            return self._record(name, group, fetched, data, compressed, info, not_modified_from)
+            entry = self._record(name, group, fetched, data, compressed, info, not_modified_from)
+        crash_point("raw_landing")
+        return entry
 
     def _record(
         self,
@@ -227,7 +232,10 @@ class SnapshotLanding:
         entry = self._entries.get(name)
         if entry is None:
             raise LandingError(f"no entry {name!r} in {self.dir}")
-        data = gzip.decompress(self._file(name).read_bytes())
+        try:  # the entry's size bounds the inflation: a planted gzip bomb stops there
+            data = gunzip_capped(self._file(name).read_bytes(), entry.size)
+        except (ValueError, EOFError, zlib.error) as error:
+            raise LandingError(f"raw file {self._file(name)} does not inflate: {error}") from error
         if sha256_hex(data) != entry.sha256:
             raise LandingError(f"checksum mismatch for {self._file(name)}: raw file was modified")
         return data
@@ -249,7 +257,7 @@ def previous_complete(raw_root: Path, source: str, before: str) -> SnapshotLandi
     if not base.exists():
         return None
     candidates = sorted(
-        p.name for p in base.iterdir() if p.is_dir() and "__" not in p.name and p.name < before
+        p.name for p in base.iterdir() if p.is_dir() and is_snapshot(p.name) and p.name < before
     )
     for snapshot in reversed(candidates):
         landing = SnapshotLanding(raw_root, source, snapshot, mode="unknown")

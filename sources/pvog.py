@@ -29,9 +29,9 @@ import re
 import polars as pl
 import requests
 
-from sources.config import HttpSettings
+from sources.config import HttpSettings, redact
 from sources.contract import DriftLog
-from sources.http import Fetched, HttpClient
+from sources.http import Fetched, HttpClient, SourceError
 
 SOURCE = "pvog"
 CLIENT_ID_HEADER = "pvog-sud-api-client-id"
@@ -61,6 +61,7 @@ SCHEMA = pl.Schema(
     }
 )
 DELIMITER = "|"
+UPDATEDATUM_SHAPE = r"^[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4} [0-9]{1,2}:[0-9]{2}$"
 ACCEPT = "text/csv, */*;q=0.1"
 # Test/demo records: an ID-LB containing TEST in any case. Real IDs look like
 # ``B100019.LB.100372563`` (all 933 rows of the Bund export; none contains TEST). Only the
@@ -102,20 +103,30 @@ def parse_csv(body: bytes, url: str = "", *, drift: DriftLog | None = None) -> p
     doubled = [c for c in COLUMNS if header.count(c) > 1]
     if doubled:
         raise fail(f"column {doubled[0]!r} appears twice in header")
-    for number, line in enumerate(lines[1:], start=2):
-        if line.strip() and line.rstrip("\r").count(DELIMITER) != len(header) - 1:
+    records = [(number, line) for number, line in enumerate(lines[1:], start=2) if line.strip()]
+    for number, line in records:
+        if line.rstrip("\r").count(DELIMITER) != len(header) - 1:
             raise fail(f"line {number}: {line.count(DELIMITER) + 1} fields, expected {len(header)}")
-    frame = pl.read_csv(
-        io.StringIO(text),
-        separator=DELIMITER,
-        quote_char=None,
-        infer_schema=False,
-        has_header=True,
+    # Only the record lines are read, by position and without polars' header handling: a
+    # blank line is no row, every row keeps its line number, and no header name can clash
+    # with polars' own names for duplicates.
+    positions = [f"column_{index}" for index in range(len(header))]
+    frame = (
+        pl.read_csv(
+            io.StringIO("\n".join(line for _, line in records)),
+            separator=DELIMITER,
+            quote_char=None,
+            infer_schema=False,
+            has_header=False,
+            new_columns=positions,
+        )
+        if records
+        else pl.DataFrame(schema=dict.fromkeys(positions, pl.String))
     )
     # Select by position, so an extra column (whatever its name) cannot disturb the rest.
     frame = frame.select(
-        pl.col(frame.columns[header.index(wire)]).alias(name) for wire, name in COLUMNS.items()
-    )
+        pl.col(positions[header.index(wire)]).alias(name) for wire, name in COLUMNS.items()
+    ).with_columns(pl.Series("line_number", [n for n, _ in records], dtype=pl.Int64))
     if drift is not None:
         for position, column in enumerate(header, start=1):
             if column not in COLUMNS:
@@ -124,21 +135,20 @@ def parse_csv(body: bytes, url: str = "", *, drift: DriftLog | None = None) -> p
         pl.col(c).str.replace_all('""', '"', literal=True).str.strip_chars("\r")
         for c in COLUMNS.values()
     ).with_columns(pl.col(c).replace("", None) for c in COLUMNS.values())
-    bad_dates = frame.filter(
-        pl.col("updatedatum").is_not_null()
-        & pl.col("updatedatum")
-        .str.strptime(pl.Datetime("us"), "%d.%m.%Y %H:%M", strict=False)
-        .is_null()
+    # The shape guard stops chrono's %Y from reading "20.01.25 00:48" as the year 25.
+    stamp = pl.col("updatedatum")
+    frame = frame.with_columns(
+        pl.when(stamp.str.contains(UPDATEDATUM_SHAPE))
+        .then(stamp.str.strptime(pl.Datetime("us"), "%d.%m.%Y %H:%M", strict=False))
+        .alias("_stamp")
     )
+    bad_dates = frame.filter(stamp.is_not_null() & pl.col("_stamp").is_null())
     if bad_dates.height:
         raise fail(
-            f"column 'Updatedatum' is not DD.MM.YYYY HH:MM in {bad_dates.height} row(s), "
-            f"first: {bad_dates['updatedatum'][0]!r}"
+            f"line {bad_dates['line_number'][0]}: column 'Updatedatum' is not DD.MM.YYYY HH:MM "
+            f"in {bad_dates.height} row(s), first: {bad_dates['updatedatum'][0]!r}"
         )
-    return frame.with_columns(
-        pl.col("updatedatum").str.strptime(pl.Datetime("us"), "%d.%m.%Y %H:%M"),
-        (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("line_number"),
-    ).select(SCHEMA.names())
+    return frame.with_columns(pl.col("_stamp").alias("updatedatum")).select(SCHEMA.names())
 
 
 class PvogClient:
@@ -164,4 +174,12 @@ class PvogClient:
         headers = {"Accept": ACCEPT}
         if self.client_id:
             headers[CLIENT_ID_HEADER] = self.client_id
-        return self.http.get(self.csv_url(), params={"ars": ars}, headers=headers, expect="csv")
+        try:
+            return self.http.get(self.csv_url(), params={"ars": ars}, headers=headers, expect="csv")
+        except SourceError as exc:
+            # An error page may echo the request ("unknown client id …"): the client id is a
+            # secret and must not reach the run log, the failure record or the alert.
+            reason = redact(exc.reason, (self.client_id,))
+            if reason == exc.reason:
+                raise
+            raise SourceError(exc.source, redact(exc.url, (self.client_id,)), reason) from None

@@ -9,17 +9,26 @@ Every request is recorded for assertions.
     server.add("/v1/ars", Reply(503), json_reply({"content": []}))
     server.route("/v1/data/000000000000", lambda request: json_reply(...))
     assert server.requests_to("/v1/ars")[1].params == {"page": "0"}
+
+Hostile answers are scripted too: a body that drips in (``drip``), one without a
+Content-Length (``declare_length=False``), a redirect (``redirect_reply``), and any
+Content-Encoding the test puts in the headers (the body is sent as given). With
+``tls=(certificate, key)`` the server speaks HTTPS (``self_signed_certificate``).
 """
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
+import ssl
 import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
@@ -44,7 +53,11 @@ class Reply:
     ``delay`` pauses before anything is sent (to provoke a read timeout);
     ``cut_at`` sends only that many body bytes after declaring the full
     Content-Length, then closes the connection (a truncated transfer);
-    ``drop`` closes the connection without any response at all.
+    ``drop`` closes the connection without any response at all;
+    ``drip`` sends the body ``drip_bytes`` at a time with that many seconds between
+    (a slow-drip body: every socket read gets data well within the read timeout);
+    ``declare_length=False`` sends no Content-Length (the body ends when the
+    connection closes, as HTTP/1.0 allows).
     """
 
     status: int = 200
@@ -53,11 +66,56 @@ class Reply:
     delay: float = 0.0
     cut_at: int | None = None
     drop: bool = False
+    drip: float = 0.0
+    drip_bytes: int = 1
+    declare_length: bool = True
 
 
 def json_reply(document: object, status: int = 200, **headers: str) -> Reply:
     body = json.dumps(document, ensure_ascii=False).encode("utf-8")
     return Reply(status, body, {"Content-Type": "application/json", **_header_names(headers)})
+
+
+def redirect_reply(location: str, status: int = 302) -> Reply:
+    return Reply(status, headers={"Location": location})
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by itself, and its key (PEM files): a TLS server
+    that no system trust store knows, and the CA bundle a client may be given for it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "server.crt", directory / "server.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
 
 
 def _header_names(headers: dict[str, str]) -> dict[str, str]:
@@ -71,6 +129,7 @@ class Recorded:
     params: dict[str, str]
     headers: dict[str, str]  # names lower-cased
     at: float  # time.monotonic() when the request arrived
+    method: str = "GET"
 
 
 Route = Callable[[Recorded], Reply]
@@ -79,7 +138,7 @@ Route = Callable[[Recorded], Reply]
 class LocalServer:
     """``ThreadingHTTPServer`` on an ephemeral port, served from a background thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: tuple[Path, Path] | None = None) -> None:
         self._lock = threading.Lock()
         self._queues: dict[str, deque[Reply]] = defaultdict(deque)
         self._routes: dict[str, Route] = {}
@@ -87,8 +146,12 @@ class LocalServer:
         self.requests: list[Recorded] = []
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.owner = self
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
         host, port = self._httpd.server_address[:2]
-        self.url = f"http://{host}:{port}"
+        self.url = f"{'https' if tls else 'http'}://{host}:{port}"
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
@@ -153,12 +216,19 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def do_GET(self) -> None:
+        self._respond(with_body=True)
+
+    def do_HEAD(self) -> None:
+        self._respond(with_body=False)
+
+    def _respond(self, *, with_body: bool) -> None:
         parts = urlsplit(self.path)
         request = Recorded(
             path=parts.path,
             params=dict(parse_qsl(parts.query, keep_blank_values=True)),
             headers={name.lower(): value for name, value in self.headers.items()},
             at=time.monotonic(),
+            method=self.command,
         )
         owner = self.server.owner
         reply = owner._answer(request)
@@ -169,14 +239,27 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             self.send_response(reply.status)
-            headers = {"Content-Length": str(len(reply.body)), **reply.headers}
-            for name, value in headers.items():
+            length = {"Content-Length": str(len(reply.body))} if reply.declare_length else {}
+            for name, value in {**length, **reply.headers}.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(reply.body if reply.cut_at is None else reply.body[: reply.cut_at])
+            if with_body:
+                self._send_body(reply)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            pass  # the client gave up (read timeout, deadline, cap) before we finished
+
+    def _send_body(self, reply: Reply) -> None:
+        body = reply.body if reply.cut_at is None else reply.body[: reply.cut_at]
+        if not reply.drip:
+            self.wfile.write(body)
             self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (read timeout) before we answered
+            return
+        stopping = self.server.owner._stopping
+        for start in range(0, len(body), reply.drip_bytes):
+            self.wfile.write(body[start : start + reply.drip_bytes])
+            self.wfile.flush()
+            if stopping.wait(reply.drip):
+                return
 
     def log_message(self, format: str, *args: object) -> None:
         pass

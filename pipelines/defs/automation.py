@@ -18,6 +18,7 @@ sensor and a manual run never write DuckDB concurrently.
 """
 
 import json
+import time
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,9 +29,10 @@ from dagster._core.execution.backfill import BulkActionStatus  # no public expor
 
 from pipelines.jobs import INGEST_JOB, PUBLISH_JOB
 from pipelines.partitions import scope_key
-from sources.config import Settings, env
+from sources.config import Settings, env, redact, url_origin
 from sources.files import atomic_write_text
-from sources.freshness import probe
+from sources.freshness import PROBE_BUDGET, probe
+from sources.identifiers import validate_file_name
 
 LIVE_RUN_CONFIG = {"resources": {"ozg": {"config": {"mode": "live"}}}}
 
@@ -72,8 +74,11 @@ def evaluate_upstream(
     seen = _read_cursor(cursor, settings.lands[0])
     snapshot = current_snapshot(today)
     requests_ = []
+    # One budget for the probes of all Länder: the evaluation must end within the sensor
+    # timeout however many Länder are in scope and however slowly the upstream answers.
+    until = time.monotonic() + PROBE_BUDGET
     for land in settings.lands:
-        key = probe(settings.for_land(land), today).key()
+        key = probe(settings.for_land(land), today, until=until).key()
         if seen.get(land) == key:
             continue
         seen[land] = key
@@ -178,8 +183,24 @@ def nach_ingest(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.Ski
 
 
 def write_failure_record(data_dir: Path, record: dict[str, object]) -> Path:
-    path = Path(data_dir) / "runs" / "failures" / f"{record['run_id']}.json"
+    name = validate_file_name(str(record["run_id"]), what="run id")
+    path = Path(data_dir) / "runs" / "failures" / f"{name}.json"
     return atomic_write_text(path, json.dumps(record, ensure_ascii=False, indent=1))
+
+
+def send_alert(webhook: str, record: dict[str, object]) -> tuple[bool, str]:
+    """POST ``record`` to the alert webhook: (delivered, what happened). The webhook URL
+    is a secret (its path is the token): the words name its host only, and an error of
+    ``requests`` (which names the path) is redacted."""
+    where = url_origin(webhook)
+    try:
+        response = requests.post(webhook, json=record, timeout=10)
+    except requests.RequestException as exc:
+        reason = redact(f"{type(exc).__name__}: {exc}", (webhook,))[:300]
+        return False, f"alert webhook {where} failed: {reason}"
+    if not response.ok:
+        return False, f"alert webhook {where} answered HTTP {response.status_code}"
+    return True, f"alert posted to webhook {where}"
 
 
 @dg.run_failure_sensor(name="fehlerprotokoll", default_status=dg.DefaultSensorStatus.RUNNING)
@@ -191,11 +212,12 @@ def fehlerprotokoll(context: dg.RunFailureSensorContext) -> None:
         "job": run.job_name,
         "tags": dict(run.tags),
         "failed_at": datetime.now(UTC).isoformat(),
-        "message": context.failure_event.message,
+        "message": redact(context.failure_event.message or ""),
         "published_untouched": True,  # publishing is the last step and never ran
     }
     path = write_failure_record(settings.data_dir, record)
     context.log.info(f"failure record written to {path}")
     webhook = env("OZG_ALERT_WEBHOOK").strip()
     if webhook:
-        requests.post(webhook, json=record, timeout=10)
+        delivered, outcome = send_alert(webhook, record)
+        (context.log.info if delivered else context.log.warning)(outcome)

@@ -10,6 +10,7 @@ from the model's SQL checksum. dbt is the only writer of the
 warehouse file, and every step touching it runs in the ``duckdb`` pool.
 """
 
+import json
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -27,6 +28,8 @@ from dagster_dbt import (
 from pipelines.dbt_project import dbt_project
 from pipelines.resources import OzgSettings
 from pipelines.warehouse import dbt_environment, dbt_executable, ensure_manifest, warehouse_path
+from sources.crashpoints import crash_point
+from sources.identifiers import dbt_relation
 
 LAYERS = ("staging", "intermediate", "marts", "seeds")
 
@@ -86,14 +89,35 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, ozg: OzgSe
     events: list[Any] = []
     failure: Exception | None = None
     try:
-        events.extend(invocation.stream())
+        for event in invocation.stream():
+            events.append(event)
+            crash_point("dbt_build")
     except Exception as error:  # raised again below, after the events built before it
         failure = error
     finally:
         release_warehouse()
     yield from with_table_metadata(events, invocation.manifest, warehouse)
     if failure is not None:
-        raise failure
+        raise DbtBuildFailed(first_dbt_error(invocation.target_path) or str(failure)) from failure
+
+
+class DbtBuildFailed(RuntimeError):
+    """dbt build failed; the message is dbt's own first error (node and reason)."""
+
+
+def first_dbt_error(target_path: Path) -> str | None:
+    """``<node>: <message>`` of the first errored node in dbt's run_results.json — what an
+    operator needs (e.g. the file DuckDB could not write), where dagster-dbt only says
+    that the dbt process exited with code 1."""
+    try:
+        results = json.loads((Path(target_path) / "run_results.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    for result in results.get("results", []):
+        if result.get("status") in ("error", "runtime error"):
+            message = " ".join((result.get("message") or "").split())
+            return f"dbt {result.get('unique_id', '?')}: {message}"
+    return None
 
 
 def with_table_metadata(
@@ -121,7 +145,7 @@ def with_table_metadata(
             columns.setdefault((schema, table), []).append(dg.TableColumn(column, data_type))
         row_counts = {
             unique_id: connection.execute(
-                f"select count(*) from {node['relation_name']}"
+                f"select count(*) from {dbt_relation(node['relation_name'])}"
             ).fetchone()[0]  # type: ignore[index]
             for unique_id, node in nodes.items()
             if node["config"].get("materialized") != "view" and node.get("relation_name")

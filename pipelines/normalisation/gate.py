@@ -26,6 +26,7 @@ from pipelines.lake import Lake
 from pipelines.normalisation import rules
 from pipelines.normalisation.normalize import Normalized
 from pipelines.quality import suites
+from sources.crashpoints import crash_point
 from sources.files import atomic_write_text
 
 # Share of rows a table may lose (blocking) or gain (warning) against the previous snapshot.
@@ -94,6 +95,7 @@ def run_gate(
     )
     _write_validation(lake, validation, normalized, bounds)
     # A rejected attempt is kept for inspection; the promoted partition stays as it was.
+    crash_point("before_promotion")
     path = lake.promote(table, snapshot) if validation.passed else lake.reject(table, snapshot)
     return GateResult(
         table=table,

@@ -27,6 +27,9 @@ from pathlib import Path
 
 import duckdb
 
+from sources.crashpoints import crash_point
+from sources.identifiers import identifier_list, quote_identifier, relation, validate_file_name
+
 CSV_BOM = "\ufeff"
 # Layout under data/published/: current -> .versions/<stamp>/{ozg.duckdb, marts/};
 # ozg.duckdb -> current/ozg.duckdb and marts -> current/marts are the names readers use.
@@ -61,28 +64,30 @@ def _export_marts(database: Path, out_dir: Path) -> dict[str, int]:
             ).fetchall()
         ]
         for mart in marts:
-            relation = f'marts."{mart}"'
+            # Names from the catalogue: checked as file names and quoted as identifiers.
+            validate_file_name(mart, what="mart name")
+            table = relation("marts", mart)
             # Rows sorted by every column: DuckDB's parallel plans return them in varying
             # order, and an export must be the same file when the data are the same.
-            names = _column_names(con, mart)
-            order = ", ".join(f'm."{name}"' for name in names)
+            order = identifier_list(_column_names(con, mart), table="m")
             parquet = out_dir / f"{mart}.parquet"
             con.execute(
-                f"copy (select * from {relation} as m order by {order}) "
-                f"to '{parquet}' (format parquet)"
+                f"copy (select * from {table} as m order by {order}) to ? (format parquet)",
+                [str(parquet)],
             )
             csv_body = out_dir / f".{mart}.csv.body"
             con.execute(
-                f"copy (select {_german_csv_columns(con, mart)} from {relation} as m "
+                f"copy (select {_german_csv_columns(con, mart)} from {table} as m "
                 f"order by {order}) "
-                f"to '{csv_body}' (format csv, header true, delimiter ';', quote '\"')"
+                "to ? (format csv, header true, delimiter ';', quote '\"')",
+                [str(csv_body)],
             )
             with open(out_dir / f"{mart}.csv", "w", encoding="utf-8", newline="") as target:
                 target.write(CSV_BOM)
                 with open(csv_body, encoding="utf-8") as body:
                     shutil.copyfileobj(body, target)
             csv_body.unlink()
-            counts[mart] = con.execute(f"select count(*) from {relation}").fetchone()[0]  # type: ignore[index]
+            counts[mart] = con.execute(f"select count(*) from {table}").fetchone()[0]  # type: ignore[index]
     return counts
 
 
@@ -100,11 +105,11 @@ def _column_names(con: duckdb.DuckDBPyConnection, mart: str) -> list[str]:
 
 def _german_csv_columns(con: duckdb.DuckDBPyConnection, mart: str) -> str:
     """Select list with decimal commas for fractional numbers (DuckDB writes only '.')."""
-    columns = _columns(con, mart)
+    columns = [(quote_identifier(name), dtype) for name, dtype in _columns(con, mart)]
     return ", ".join(
-        f"replace(cast({name} as varchar), '.', ',') as {name}"
+        f"replace(cast(m.{name} as varchar), '.', ',') as {name}"
         if dtype in ("DOUBLE", "FLOAT", "REAL") or dtype.startswith("DECIMAL")
-        else name
+        else f"m.{name}"
         for name, dtype in columns
     )
 
@@ -142,6 +147,7 @@ def publish(warehouse: Path, data_dir: Path, *, mode: str) -> Published:
         )
         version = versions / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         os.replace(staging, version)
+        crash_point("publication")
         _point(root / CURRENT, Path(VERSIONS) / version.name)
         # Stable names for readers (no-ops after the first publication of this layout).
         _point(root / DATABASE, Path(CURRENT) / DATABASE)

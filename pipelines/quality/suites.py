@@ -36,6 +36,7 @@ from typing import Any
 import polars as pl
 
 from pipelines.quality.contracts import CONTRACTS, TableContract
+from sources.identifiers import validate_land
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
 SAMPLE_VALUES = 5
@@ -202,9 +203,7 @@ def load_suite(table: str, land: str = "06") -> dict[str, Any]:
     then the semantic ones of its file, where ``{land}`` in row conditions becomes the
     Land in scope."""
     path = suite_file(table)
-    if not land.isdigit() or len(land) != 2:
-        raise ValueError(f"Land code must be two digits, not {land!r}")
-    suite = json.loads(path.read_text(encoding="utf-8").replace("{land}", land))
+    suite = json.loads(path.read_text(encoding="utf-8").replace("{land}", validate_land(land)))
     for expectation in suite["expectations"]:
         id_ = expectation["meta"]["id"]
         if id_ in STRUCTURAL_IDS or id_.startswith(STRUCTURAL_PREFIXES):

@@ -15,7 +15,6 @@ for explicitly goes to ``reports/stichtag-YYYY-MM-DD/`` so two Stichtage never m
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -44,8 +43,7 @@ from pipelines.reports.treiber import treiber_context
 from pipelines.reports.workbook import write_workbook
 from sources.config import PILOT_ARS
 from sources.files import atomic_write_text
-
-ARS_PATTERN = re.compile(r"^\d{12}$")
+from sources.identifiers import is_ars
 
 
 @dataclass
@@ -87,7 +85,7 @@ def build_reports(
     method page, workbook). With ``ars``: those Steckbriefe, plus the index, drivers and
     method page refreshed so the new Steckbriefe are linked."""
     requested = [a.strip() for a in ars or []]
-    bad = [a for a in requested if not ARS_PATTERN.match(a)]
+    bad = [repr(a)[:40] for a in requested if not is_ars(a)]
     if bad:
         raise ReportError(f"ungültige ARS (12 Ziffern erwartet): {', '.join(bad)}")
     with PublishedMarts(data_dir) as marts:

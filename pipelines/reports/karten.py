@@ -30,6 +30,7 @@ from datetime import date
 from pipelines.html.formatting import date_de
 from pipelines.reports import maps
 from pipelines.reports.data import PublishedMarts, Row
+from sources.identifiers import identifier_list, relation
 
 KREISFREI_HINT = "kreisfreie Stadt – Wert in der Gemeindekarte"
 
@@ -105,10 +106,10 @@ class ReportMaps:
 
     def __init__(self, marts: PublishedMarts, snapshot: date) -> None:
         self.snapshot = snapshot
+        peer_columns = [m.column for m in MEASURES.values() if m.mart == PEER_MART]
         self.rows: list[Row] = marts.rows(
-            "select ars, name, kommunenart, perspektive, "
-            + ", ".join(m.column for m in MEASURES.values() if m.mart == PEER_MART)
-            + f" from marts.{PEER_MART} where snapshot_date = ? and land = ? "
+            f"select ars, name, kommunenart, perspektive, {identifier_list(peer_columns)} "
+            f"from marts.{PEER_MART} where snapshot_date = ? and land = ? "
             "order by ars, perspektive",
             [snapshot, marts.land],
         )
@@ -117,7 +118,8 @@ class ReportMaps:
         for mart in sorted({m.mart for m in MEASURES.values()} - {PEER_MART}):
             columns = sorted({m.column for m in MEASURES.values() if m.mart == mart})
             found = marts.rows(
-                f"select ars, {', '.join(columns)} from marts.{mart} where land = ?",
+                f"select ars, {identifier_list(columns)} from {relation('marts', mart)} "
+                "where land = ?",
                 [marts.land],
             )
             self.by_ars[mart] = {r["ars"]: r for r in found}

@@ -69,8 +69,8 @@ def empty_cause(marts: PublishedMarts, snapshot: date) -> EmptyCause:
     unresolved = marts.rows(
         f"select leika_key, leika_name, ozg_id, typisierung from marts.{COMPETENCE_MART} "
         "where snapshot_date = ? and land = ? and not zugeordnet "
-        f"order by leika_key limit {LISTED}",
-        [snapshot, land],
+        "order by leika_key limit ?",
+        [snapshot, land, LISTED],
     )
     reasons.append(
         "Abhilfe: Zuständigkeitsregeln ergänzen – in "

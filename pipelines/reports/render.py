@@ -12,6 +12,7 @@ from jinja2 import Environment
 
 from pipelines.html.environment import environment as html_environment
 from pipelines.reports.data import SAMPLE_NOTE
+from sources.identifiers import validate_ars
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -24,7 +25,7 @@ WORKBOOK = "ozg-workshop-kennzahlen.xlsx"
 
 
 def steckbrief_file(ars: str) -> str:
-    return f"steckbrief-{ars}.html"
+    return f"steckbrief-{validate_ars(ars)}.html"
 
 
 def environment() -> Environment:

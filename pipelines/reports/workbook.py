@@ -20,6 +20,7 @@ from pipelines.reports.data import SAMPLE_NOTE, PublishedMarts
 from pipelines.reports.labels import header
 from pipelines.warehouse import ColumnDefinition, mart_definitions
 from sources.files import atomic_write_bytes
+from sources.identifiers import relation
 
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 HEADER_FONT = Font(bold=True, color="0B2F55")
@@ -187,8 +188,9 @@ class SheetData:
 
 
 def _query(marts: PublishedMarts, sheet: Sheet, params: dict[str, Any]) -> SheetData:
+    # ``where`` and ``order`` are SQL fragments of the SHEETS constants; values are $params.
     cursor = marts.con.execute(
-        f"select * from marts.{sheet.mart} where {sheet.where} order by {sheet.order}",
+        f"select * from {relation('marts', sheet.mart)} where {sheet.where} order by {sheet.order}",
         {k: v for k, v in params.items() if f"${k}" in sheet.where},
     )
     return SheetData(sheet, [d[0] for d in cursor.description], cursor.fetchall())
