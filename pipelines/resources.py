@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import dagster as dg
+from pydantic import PrivateAttr
 
-from sources.config import Settings
+from pipelines.locking import data_dir_lock
+from sources.config import Settings, env
 
 
 class OzgSettings(dg.ConfigurableResource):
@@ -20,6 +23,25 @@ class OzgSettings(dg.ConfigurableResource):
     lands: str = "06"
     data_dir: str = "data"
     force_refetch: bool = False
+    _write_lock: ExitStack = PrivateAttr(default_factory=ExitStack)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Every step holds the data directory's write lock while it runs (a no-op inside
+        ``ozg run``, which holds it already): runs of the daemon, the UI and ``ozg run``
+        never write one data directory at the same time (``pipelines/locking.py``)."""
+        log = context.log.info if context.log is not None else print
+        # A step that gives up after OZG_RUN_LOCK_TIMEOUT fails with DataDirBusy; the job's
+        # retry policy (pipelines/jobs.py) tries it again later, waiting again.
+        self._write_lock.enter_context(
+            data_dir_lock(
+                self.settings().data_dir,
+                timeout=float(env("OZG_RUN_LOCK_TIMEOUT")),
+                on_wait=log,
+            )
+        )
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._write_lock.close()
 
     def settings(self) -> Settings:
         if self.mode not in ("sample", "live"):

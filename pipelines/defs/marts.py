@@ -98,7 +98,12 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, ozg: OzgSe
         release_warehouse()
     yield from with_table_metadata(events, invocation.manifest, warehouse)
     if failure is not None:
-        raise DbtBuildFailed(first_dbt_error(invocation.target_path) or str(failure)) from failure
+        detail = first_dbt_error(invocation.target_path)
+        if detail is None:
+            raise failure
+        # dbt's own reason replaces dagster-dbt's "the dbt process failed" (the CLI shows the
+        # innermost error of a step; the full dbt log is referenced next to it).
+        raise DbtBuildFailed(detail) from None
 
 
 class DbtBuildFailed(RuntimeError):

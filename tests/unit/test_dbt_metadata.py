@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from pipelines.defs.marts import with_table_metadata
+from pipelines.defs.marts import first_dbt_error, with_table_metadata
 
 
 def _node(name: str, schema: str, materialized: str) -> dict[str, object]:
@@ -61,3 +62,22 @@ def test_a_build_that_wrote_no_warehouse_passes_its_events_through(tmp_path: Pat
     events = [dg.Output(None, "marts_mart_a", metadata={"unique_id": "model.ozg.mart_a"})]
     manifest = {"nodes": {"model.ozg.mart_a": _node("mart_a", "marts", "table")}}
     assert list(with_table_metadata(events, manifest, tmp_path / "missing.duckdb")) == events
+
+
+def test_a_failed_build_is_reported_with_dbts_first_error(tmp_path: Path) -> None:
+    results = {
+        "results": [
+            {"unique_id": "model.ozg.stg_a", "status": "success", "message": "OK"},
+            {
+                "unique_id": "model.ozg.mart_b",
+                "status": "error",
+                "message": 'IO Error: Could not write "/d/ozg.duckdb":\n No space left on device',
+            },
+            {"unique_id": "model.ozg.mart_c", "status": "error", "message": "later"},
+        ]
+    }
+    (tmp_path / "run_results.json").write_text(json.dumps(results), encoding="utf-8")
+    assert first_dbt_error(tmp_path) == (
+        'dbt model.ozg.mart_b: IO Error: Could not write "/d/ozg.duckdb": No space left on device'
+    )
+    assert first_dbt_error(tmp_path / "missing") is None

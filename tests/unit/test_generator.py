@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import time
 from collections import Counter
 from datetime import date, timedelta
 from itertools import pairwise
@@ -115,10 +114,8 @@ def _is_online(record: dict[str, object]) -> bool:
     return bool(str(record["url"] or "").strip()) and status == "ok"
 
 
-def test_same_seed_is_deterministic_and_fast(universe: gen.SampleUniverse) -> None:
-    started = time.perf_counter()
+def test_same_seed_is_deterministic(universe: gen.SampleUniverse) -> None:
     fresh = gen.build_universe.__wrapped__(gen.DEFAULT_SEED)  # bypass the cache
-    assert time.perf_counter() - started < 5.0
     assert fresh is not universe
     assert _digest(fresh) == _digest(universe)
     assert fresh.ground_truth().equals(universe.ground_truth())

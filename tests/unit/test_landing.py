@@ -376,3 +376,17 @@ def test_modified_raw_file_is_detected(local_server: LocalServer, tmp_path: Path
     with pytest.raises(LandingError, match="raw file was modified"):
         ingest.land_pvog(settings, SNAPSHOT)  # reusing the snapshot reads it, too
     assert len(local_server.requests) == 1
+
+
+def test_a_raw_file_replaced_by_a_gzip_bomb_stops_at_the_entrys_size(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    serve_pvog(local_server)
+    settings = live(tmp_path, local_server)
+    ingest.land_pvog(settings, SNAPSHOT)
+    raw = open_landing(settings, pvog.SOURCE).dir / f"{PVOG_NAME}.gz"
+    raw.write_bytes(gzip.compress(b"\0" * (64 * 2**20)))  # 64 MiB of zeros, 64 KiB on disk
+
+    with pytest.raises(LandingError, match="does not inflate") as caught:
+        open_landing(settings, pvog.SOURCE).read(PVOG_NAME)
+    assert str(raw) in str(caught.value) and f"cap of {len(CSV)} bytes" in str(caught.value)

@@ -32,6 +32,7 @@ LAYERS = {
     "sources": 0,
     "pipelines.html": 1,
     "pipelines.lake": 1,
+    "pipelines.locking": 1,
     "pipelines.quality": 2,
     "pipelines.normalisation": 3,
     "pipelines.warehouse": 4,
