@@ -162,15 +162,33 @@ def test_runs_killed_anywhere_leave_the_publication_intact_and_a_rerun_completes
     assert not list((data_dir / "normalized" / "_staging").rglob("*.parquet"))
 
 
+def as_root(command: list[str]) -> list[str]:
+    """``command`` as root: directly when this is root, else through passwordless sudo
+    (CI has one or the other; .ci/run installs packages the same way)."""
+    if os.geteuid() == 0:
+        return command
+    if shutil.which("sudo") and subprocess.run(["sudo", "-n", "true"], check=False).returncode == 0:
+        return ["sudo", "-n", *command]
+    pytest.fail("the disk-full test mounts a tmpfs: it needs root or passwordless sudo")
+
+
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A tmpfs mount point (root only, as in CI); unmounted afterwards."""
-    if os.geteuid() != 0:
-        pytest.fail("the disk-full test mounts a tmpfs: run the suite as root (CI does)")
+    """A tmpfs mount point, owned by this user once mounted; unmounted afterwards."""
     mount = tmp_path / "disk"
     mount.mkdir()
     yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
+    subprocess.run(as_root(["umount", "-l", str(mount)]), check=False)
+
+
+def mount_tmpfs(mount: Path, size_mb: int, *, remount: bool = False) -> None:
+    options = f"size={size_mb}m,uid={os.getuid()},gid={os.getgid()},mode=0755"
+    command = (
+        ["mount", "-o", f"remount,{options}", str(mount)]
+        if remount
+        else ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)]
+    )
+    subprocess.run(as_root(command), check=True)
 
 
 def test_a_full_disk_fails_the_run_with_the_path_and_a_rerun_after_freeing_space_completes(
@@ -180,9 +198,7 @@ def test_a_full_disk_fails_the_run_with_the_path_and_a_rerun_after_freeing_space
     # Room for the copy and a few MB more: the rebuild (new raw landing, warehouse,
     # publication copy) needs far more.
     size_mb = used // 2**20 + 6
-    subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(small_disk)], check=True
-    )
+    mount_tmpfs(small_disk, size_mb)
     data_dir = copy_of(reference, small_disk / "data")
 
     full = ozg_run(data_dir, "--force-refetch")
