@@ -400,11 +400,12 @@ def test_incremental_rerun_reports_unchanged_partitions(
 
     # The re-run published again (a new version) with the same marts and row counts.
     after = published_state(concurrent.data_dir)
-    assert after["marts ->"] != rerun.published_before["marts ->"]
+    assert after["current ->"] != rerun.published_before["current ->"]
     assert after.keys() == rerun.published_before.keys()
+    published = concurrent.data_dir / "published"
     manifests = [
-        json.loads((concurrent.data_dir / "published" / version / "_published.json").read_text())
-        for version in (rerun.published_before["marts ->"], after["marts ->"])
+        json.loads((published / version / "marts" / "_published.json").read_text())
+        for version in (rerun.published_before["current ->"], after["current ->"])
     ]
     assert manifests[0]["marts"] == manifests[1]["marts"]
 
