@@ -16,7 +16,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from browser import chromium_context
 from openpyxl import load_workbook
 
 from pipelines.reports.data import PILOT_LAND
@@ -32,16 +32,6 @@ from sources.config import PILOT_ARS
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = "2026-11-01"
 BANNER = "Beispieldaten – synthetisch, keine amtlichen Zahlen"
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(os.environ.get("OZG_TEST_ARTIFACTS") or ROOT / "data" / "test-artifacts") / (
     "reports"
 )
@@ -371,33 +361,9 @@ def test_workbook_has_the_driver_sheets_with_german_headers(workbook) -> None:  
 
 @pytest.fixture(scope="module")
 def browser(reports: Path) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        reason = (
-            f"no Chromium at {CHROMIUM}: install Debian's 'chromium' package "
-            "(apt-get install -y chromium) to run the browser tests"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true requires the browser tests: {reason}")
-        pytest.skip(reason)
-    # playwright is a locked dev dependency: a missing module is an error, not a skip.
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        playwright = sync_playwright().start()
-        try:
-            context = playwright.chromium.launch_persistent_context(
-                profile,  # empty user-data-dir
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=LAUNCH_ARGS,
-                viewport={"width": 1280, "height": 900},
-                locale="de-DE",
-            )
-            yield context
-            context.close()
-        finally:
-            playwright.stop()
+    with chromium_context() as context:
+        yield context
 
 
 class PageVisit:

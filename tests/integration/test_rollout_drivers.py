@@ -40,9 +40,7 @@ from __future__ import annotations
 
 import html
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,6 +48,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
+from browser import chromium_context
 
 from sources.sample import generator as gen
 
@@ -392,34 +391,10 @@ def test_every_steckbrief_shows_its_own_effect(
 
 
 # -- in headless Chromium ------------------------------------------------------------------------
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-
-
 @pytest.fixture(scope="module")
 def browser_page() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        reason = f"no Chromium at {CHROMIUM} (apt-get install -y chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true requires the browser tests: {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        playwright = sync_playwright().start()
-        try:
-            context = playwright.chromium.launch_persistent_context(
-                profile,
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=LAUNCH_ARGS,
-                viewport={"width": 1280, "height": 900},
-                locale="de-DE",
-            )
-            yield context.new_page()
-            context.close()
-        finally:
-            playwright.stop()
+    with chromium_context() as context:
+        yield context.new_page()
 
 
 def test_the_drivers_page_and_its_effect_map_in_chromium(
