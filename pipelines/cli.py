@@ -123,7 +123,6 @@ def run_lock(settings: Settings):  # type: ignore[no-untyped-def]
     refused); steps of runs the daemon launches take the same lock."""
     from pipelines.locking import data_dir_lock
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     return data_dir_lock(settings.data_dir, timeout=float(env("OZG_RUN_LOCK_TIMEOUT")))
 
 
