@@ -26,6 +26,14 @@ from dagster_dbt import (
 )
 
 from pipelines.dbt_project import dbt_project
+from pipelines.publication.inputs import (
+    clear_inputs,
+    publication_inputs,
+    recorded_everywhere,
+    write_inputs,
+)
+from pipelines.publication.publish import current_publication
+from pipelines.reports.build import reports_root
 from pipelines.resources import OzgSettings
 from pipelines.warehouse import dbt_environment, dbt_executable, ensure_manifest, warehouse_path
 from sources.crashpoints import crash_point
@@ -68,7 +76,28 @@ TRANSLATOR = OzgDbtTranslator(
     name="ozg_dbt",
 )
 def ozg_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, ozg: OzgSettings):
+    settings = ozg.settings()
+    inputs = publication_inputs(settings.data_dir, settings.mode)
+    built_from = warehouse_path(settings.data_dir).parent
+    if (
+        not ozg.force_refetch
+        and warehouse_path(settings.data_dir).exists()
+        and recorded_everywhere(
+            (built_from, current_publication(settings.data_dir), reports_root(settings.data_dir)),
+            inputs,
+        )
+    ):
+        # No output: Dagster skips every step downstream of the marts in this run (the
+        # analysis, docs, publication and reports), and the published data stay as they are.
+        context.log.info(f"{UNCHANGED}: {inputs[:12]}")
+        return
+    clear_inputs(built_from)  # a failed build must not claim the inputs of the last one
     yield from dbt_build(context, dbt, ozg)
+    write_inputs(built_from, inputs)
+
+
+# Logged when the publish job skips: the CLI and the tests look for it.
+UNCHANGED = "publication inputs unchanged since the last complete publication"
 
 
 def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, ozg: OzgSettings):  # type: ignore[no-untyped-def]

@@ -4,7 +4,10 @@ from the published marts after every publication."""
 import dagster as dg
 
 from pipelines.defs.publish import published_warehouse
+from pipelines.publication.inputs import read_inputs, write_inputs
+from pipelines.publication.publish import current_publication
 from pipelines.reports import build_reports
+from pipelines.reports.build import reports_root
 from pipelines.resources import OzgSettings
 
 
@@ -22,7 +25,10 @@ from pipelines.resources import OzgSettings
 )
 def published_reports(ozg: OzgSettings) -> dg.MaterializeResult:
     settings = ozg.settings()
+    built_from = read_inputs(current_publication(settings.data_dir))
     result = build_reports(settings.data_dir)
+    if built_from is not None:  # every page is written: the reports are of that publication
+        write_inputs(reports_root(settings.data_dir), built_from)
     return dg.MaterializeResult(
         metadata={
             "mode": settings.mode,

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.publication.inputs import INPUTS_FILE
 from sources.crashpoints import crash_point
 from sources.identifiers import identifier_list, quote_identifier, relation, validate_file_name
 
@@ -49,6 +50,11 @@ class Published:
 
 def published_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "published"
+
+
+def current_publication(data_dir: Path) -> Path:
+    """The directory of the current publication (``published/current``)."""
+    return published_dir(data_dir) / CURRENT
 
 
 def _export_marts(database: Path, out_dir: Path) -> dict[str, int]:
@@ -130,6 +136,9 @@ def publish(warehouse: Path, data_dir: Path, *, mode: str) -> Published:
         # Work on a private copy: exports never touch the file dbt writes or readers read.
         private = staging / DATABASE
         shutil.copyfile(warehouse, private)
+        # What the warehouse was built from travels with it (pipelines/publication/inputs.py).
+        if (Path(warehouse).parent / INPUTS_FILE).exists():
+            shutil.copyfile(Path(warehouse).parent / INPUTS_FILE, staging / INPUTS_FILE)
         counts = _export_marts(private, staging / MARTS)
         manifest = {
             "published_at": datetime.now(UTC).isoformat(),
