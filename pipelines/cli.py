@@ -14,17 +14,31 @@ from the published marts without running the pipeline.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import sys
 import time
-from collections.abc import Sequence
-from contextlib import redirect_stdout
+import traceback
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TextIO
 
+from pipelines.progress import (
+    DbtLogTee,
+    Display,
+    LandingHandler,
+    NoteHandler,
+    Priors,
+    RunProgress,
+    Ticker,
+)
 from sources.config import Settings, env, redact
+from sources.paging import PROGRESS_LOGGER
 
 
 @dataclass
@@ -145,18 +159,44 @@ def pipeline_jobs(definitions):  # type: ignore[no-untyped-def]
     return definitions.resolve_job_def(INGEST_JOB), definitions.resolve_job_def(PUBLISH_JOB)
 
 
-QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Dagster's console logger would print every step failure with its traceback to stderr
+# before the CLI's one-line reason; the full event log goes to a file under logs/ instead.
+PUBLICATION_UNCHANGED = "unverändert seit der letzten Veröffentlichung"
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def run_pipeline(
-    settings: Settings, snapshots: list[date], *, force_refetch: bool = False, echo=print
-) -> list[SnapshotOutcome]:  # type: ignore[no-untyped-def]
+    settings: Settings, snapshots: list[date], *, force_refetch: bool = False
+) -> list[SnapshotOutcome]:
     """The jobs of the code location's definitions, as the schedule and the UI run them:
-    the ingest job once per Land × snapshot, then the publish job once."""
+    the ingest job once per Land × snapshot, then the publish job once — with the live
+    progress display (``pipelines/progress.py``) on the console meanwhile."""
+    partitions = [(land, snapshot) for land in settings.lands for snapshot in snapshots]
+    progress = RunProgress(len(partitions))
+    with _console(progress) as display:
+        try:
+            return _run_jobs(settings, partitions, progress, display, force_refetch)
+        except RunFailed:
+            raise
+        except Exception as exc:  # not a failed Dagster run: the traceback goes to the log
+            log = _write_log(_log_path(settings, "ozg-run"), traceback.format_exc())
+            text = str(exc).strip()
+            reason = text.splitlines()[0] if text else type(exc).__name__
+            raise RunFailed(reason + _log_note(log)) from exc
+
+
+def _run_jobs(
+    settings: Settings,
+    partitions: list[tuple[str, date]],
+    progress: RunProgress,
+    display: Display,
+    force_refetch: bool,
+) -> list[SnapshotOutcome]:
     import dagster as dg
 
     from pipelines.warehouse import ensure_manifest
 
+    echo = display.echo
     # The graph must match the dbt project as it is now.
     ensure_manifest(force=True, data_dir=settings.data_dir)
     from pipelines.definitions import build_definitions
@@ -167,25 +207,28 @@ def run_pipeline(
     ingest, publish = pipeline_jobs(definitions)
     outcomes = []
     with dg.DagsterInstance.get() as instance:
+        progress.set_priors(_priors(instance, settings.mode))
         # What a killed run left behind is cleared first (runs of live processes stay).
         for dead in fail_dead_runs(instance):
             echo(
                 f"  recovered: run {dead.run_id[:8]} ({dead.job_name}) of process "
                 f"{dead.pid or '?'} was killed; marked failed, its pool slots freed"
             )
-        for land, snapshot in [
-            (land, snapshot) for land in settings.lands for snapshot in snapshots
-        ]:
+        for land, snapshot in partitions:
+            progress.start_partition(scope_key(land, snapshot))
             started = time.monotonic()
-            result = ingest.execute_in_process(
+            result = _execute(
+                ingest,
+                instance,
+                progress,
                 partition_key=scope_key(land, snapshot),
-                instance=instance,
-                raise_on_error=False,
                 tags={"ozg/mode": settings.mode, "ozg/land": land},
-                run_config=QUIET_CONSOLE,
             )
             if not result.success:
-                raise RunFailed(f"Land {land} snapshot {snapshot}: {_failure_reason(result)}")
+                reason = f"Land {land} snapshot {snapshot}: {_failure_reason(result)}"
+                log = _write_run_log(_log_path(settings, "ozg-run"), instance, result, reason)
+                raise RunFailed(reason + _log_note(log))
+            progress.finish_partition()
             outcome = SnapshotOutcome(land, snapshot.isoformat(), time.monotonic() - started)
             notices: list[str] = []
             for event in result.get_asset_materialization_events():
@@ -198,23 +241,38 @@ def run_pipeline(
             echo(_format_outcome(outcome))
             for notice in dict.fromkeys(notices):
                 echo(f"    Hinweis: {notice}")
+        progress.start_publish()
         started = time.monotonic()
-        log_path = settings.data_dir / "logs" / f"dbt-{time.strftime('%Y%m%dT%H%M%S')}.log"
+        log_path = _log_path(settings, "dbt")
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        # dbt's own log (hundreds of lines) goes to a file; the summary stays readable.
-        with open(log_path, "w", encoding="utf-8") as log, redirect_stdout(log):
-            result = publish.execute_in_process(
-                instance=instance,
-                raise_on_error=False,
+        # dbt's own log (hundreds of lines) goes to a file; the summary stays readable. The
+        # tee reads dbt's node counter ("12 of 326 OK …") from it for the progress display.
+        with (
+            open(log_path, "w", encoding="utf-8") as log,
+            redirect_stdout(DbtLogTee(log, progress)),
+        ):
+            result = _execute(
+                publish,
+                instance,
+                progress,
                 tags={"ozg/mode": settings.mode, "ozg/land": ",".join(settings.lands)},
-                run_config=QUIET_CONSOLE,
             )
         if not result.success:
-            raise RunFailed(f"dbt marts: {_failure_reason(result)} (log: {log_path})")
+            reason = f"dbt marts: {_failure_reason(result)}"
+            # The Dagster log of the failed run goes below dbt's: one file to read.
+            log = _write_run_log(log_path, instance, result, reason, append=True)
+            raise RunFailed(reason + _log_note(log or log_path))
         for event in result.get_asset_materialization_events():
             notice = event.event_specific_data.materialization.metadata.get("empty_reason")
             if notice is not None and notice.value:
                 echo(f"  Hinweis: {notice.value}")
+        if not result.get_asset_materialization_events():
+            # ozg_dbt found the publication inputs unchanged (pipelines/defs/marts.py).
+            echo(
+                f"  dbt build     {time.monotonic() - started:5.1f}s  {PUBLICATION_UNCHANGED} – "
+                "Marts, Doku, Veröffentlichung und Berichte übersprungen"
+            )
+            return outcomes
         failed_checks = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
         echo(
             f"  dbt build     {time.monotonic() - started:5.1f}s  "
@@ -237,6 +295,154 @@ def run_pipeline(
                 for land, reason in meta["uebersprungen"].value.items():
                     echo(f"    Hinweis: Roll-out-Treiber Land {land} ohne Ergebnis – {reason}")
     return outcomes
+
+
+# -- Dagster glue of the progress display ------------------------------------------------------
+_STEP_ENDS = ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED", "STEP_UP_FOR_RETRY")
+
+
+def _execute(job, instance, progress: RunProgress, **kwargs):  # type: ignore[no-untyped-def]
+    """``execute_in_process`` with the step starts and ends of its event stream fed to the
+    progress: the instance calls a listener of the run id for every event it stores,
+    synchronously and in process — no polling of the event log, nothing of Dagster's
+    console format to parse."""
+    run_id = str(uuid.uuid4())  # Dagster's run ids are uuid4 strings too
+
+    def on_event(entry) -> None:  # type: ignore[no-untyped-def]
+        try:
+            event = entry.dagster_event
+            if event is None or not event.step_key:
+                return
+            if event.event_type_value == "STEP_START":
+                progress.start_step(event.step_key)
+            elif event.event_type_value in _STEP_ENDS:
+                progress.finish_step(event.step_key)
+        except Exception:  # the display must never fail a run
+            return
+
+    instance.add_event_listener(run_id, on_event)
+    return job.execute_in_process(
+        instance=instance, raise_on_error=False, run_id=run_id, run_config=QUIET_CONSOLE, **kwargs
+    )
+
+
+def _priors(instance, mode: str) -> Priors:  # type: ignore[no-untyped-def]
+    """What the last successful runs of this mode took: the estimate until this run has
+    finished a partition of its own, and the publish job step by step."""
+    try:
+        import dagster as dg
+
+        from pipelines.jobs import INGEST_JOB, PUBLISH_JOB
+
+        def records(job: str, limit: int):  # type: ignore[no-untyped-def]
+            status = [dg.DagsterRunStatus.SUCCESS]
+            runs = dg.RunsFilter(job_name=job, statuses=status, tags={"ozg/mode": mode})
+            return instance.get_run_records(filters=runs, limit=limit)
+
+        ingest = [r.end_time - r.start_time for r in records(INGEST_JOB, 5) if r.end_time]
+        steps: dict[str, float] = {}
+        for record in records(PUBLISH_JOB, 1):
+            for stats in instance.get_run_step_stats(record.dagster_run.run_id):
+                if stats.start_time is not None and stats.end_time is not None:
+                    steps[stats.step_key] = stats.end_time - stats.start_time
+        return Priors(sum(ingest) / len(ingest) if ingest else None, steps)
+    except Exception:  # only the estimate needs the history, never the run
+        return Priors()
+
+
+@contextmanager
+def _console(progress: RunProgress) -> Iterator[Display]:
+    """The display on the console while the jobs run, and the loggers of ``sources``
+    routed into it: the landing's page records and the one-line HTTP retry warnings.
+
+    The display writes to duplicates of stdout's and stderr's file descriptors, taken
+    before any run: Dagster's compute-log capture points descriptors 1 and 2 at its own
+    files while a run executes, and a status line must neither land there nor wait for
+    Dagster's tail process to copy it to the terminal."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    out, err = _own_stream(sys.stdout), _own_stream(sys.stderr)
+    # A dumb terminal (an editor's shell buffer) cannot erase a line: heartbeats there.
+    live = out.isatty() and os.environ.get("TERM", "") != "dumb"
+    display = Display(progress, out, live=live, err=err)
+    sources_log = logging.getLogger("sources")
+    landing_handler, note_handler = LandingHandler(progress), NoteHandler(display)
+    saved = (PROGRESS_LOGGER.level, PROGRESS_LOGGER.propagate, sources_log.level)
+    PROGRESS_LOGGER.setLevel(logging.DEBUG)
+    PROGRESS_LOGGER.propagate = False  # page records are for the display only
+    PROGRESS_LOGGER.addHandler(landing_handler)
+    if sources_log.getEffectiveLevel() > logging.WARNING:
+        sources_log.setLevel(logging.WARNING)
+    sources_log.addHandler(note_handler)
+    try:
+        with Ticker(display):
+            yield display
+    finally:
+        PROGRESS_LOGGER.removeHandler(landing_handler)
+        sources_log.removeHandler(note_handler)
+        PROGRESS_LOGGER.setLevel(saved[0])
+        PROGRESS_LOGGER.propagate = saved[1]
+        sources_log.setLevel(saved[2])
+        for stream, original in ((out, sys.stdout), (err, sys.stderr)):
+            if stream is not original:
+                stream.close()
+
+
+def _own_stream(stream: TextIO) -> TextIO:
+    try:
+        fd = os.dup(stream.fileno())
+    except (AttributeError, OSError, ValueError):  # no descriptor (a test's capture)
+        return stream
+    return open(  # closed by _console
+        fd, "w", encoding=stream.encoding or "utf-8", errors="replace", buffering=1
+    )
+
+
+# -- the full log of a failure --------------------------------------------------------------
+def _log_path(settings: Settings, kind: str) -> Path:
+    return settings.data_dir / "logs" / f"{kind}-{time.strftime('%Y%m%dT%H%M%S')}.log"
+
+
+def _log_note(path: Path | None) -> str:
+    return f" (Protokoll: {path.resolve()})" if path is not None else ""
+
+
+def _write_log(path: Path, text: str, *, append: bool = False) -> Path | None:
+    """``text`` (without secrets) into ``path``; None if it cannot be written (a full disk
+    must still fail with its own reason)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a" if append else "w", encoding="utf-8") as handle:
+            handle.write(redact(text).rstrip("\n") + "\n")
+    except OSError:
+        return None
+    return path
+
+
+def _write_run_log(  # type: ignore[no-untyped-def]
+    path: Path, instance, result, reason: str, *, append: bool = False
+) -> Path | None:
+    """The failed run's whole event log, each error with its traceback and causes."""
+    lines = [
+        *([""] if append else []),  # apart from dbt's log above it
+        f"ozg run: FAILED: {reason}",
+        f"Dagster-Lauf {result.run_id} ({result.dagster_run.job_name}), Ereignisprotokoll:",
+    ]
+    try:
+        entries = instance.all_logs(result.run_id)
+    except Exception as exc:  # the reason itself is still worth the file
+        entries = []
+        lines.append(f"(Ereignisprotokoll nicht lesbar: {exc})")
+    for entry in entries:
+        event = entry.dagster_event
+        when = datetime.fromtimestamp(entry.timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        kind = event.event_type_value if event is not None else "LOG"
+        level = logging.getLevelName(entry.level)
+        lines.append(f"{when} {level:<7} {entry.step_key or '-'} {kind}: {entry.user_message}")
+        error = getattr(getattr(event, "event_specific_data", None), "error", None)
+        if error is not None and hasattr(error, "to_string"):
+            lines += [f"    {line}" for line in error.to_string().splitlines()]
+    return _write_log(path, "\n".join(lines), append=append)
 
 
 def _partition_notices(metadata: dict) -> list[str]:  # type: ignore[type-arg]

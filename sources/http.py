@@ -24,6 +24,7 @@ import contextlib
 import email.utils
 import io
 import json
+import logging
 import random
 import socket
 import ssl
@@ -44,6 +45,10 @@ from sources.config import USER_AGENT, HttpSettings
 
 Expect = Literal["json", "csv", "zip", "text"]
 Method = Literal["GET", "HEAD"]
+
+# One WARNING line per retry (source, cause, pause): `ozg run` shows it on the console; in
+# a Dagster run without a handler Python's last-resort handler writes it to stderr.
+log = logging.getLogger(__name__)
 
 # Headers kept in the landing manifest: enough to audit caching and provenance.
 SELECTED_HEADERS = (
@@ -278,6 +283,7 @@ class HttpClient:
         budget = _Budget.start(s)
         attempt = 0
         last_reason = "no attempt made"
+        cause = ""  # what the retry log line names: the status, or the exception class
         while attempt < s.max_attempts:
             if budget.remaining() <= 0:  # a backoff overslept the deadline: no attempt is left
                 raise self._deadline_error(full_url, budget, attempt, last_reason)
@@ -291,8 +297,10 @@ class HttpClient:
                         self.source, full_url, f"TLS certificate verification failed: {_short(exc)}"
                     ) from exc
                 last_reason = f"{type(exc).__name__}: {_short(exc)}"  # e.g. a broken handshake
+                cause = type(exc).__name__
             except _TRANSIENT as exc:
                 last_reason = f"{type(exc).__name__}: {_short(exc)}"
+                cause = type(exc).__name__
             except requests.RequestException as exc:  # invalid URL, undecodable body, …
                 raise SourceError(self.source, full_url, f"request failed: {_short(exc)}") from exc
             else:
@@ -301,6 +309,7 @@ class HttpClient:
                     return self._fetched(full_url, params, response, b"", budget, attempt, True)
                 if status in _RETRY_STATUSES:
                     last_reason = f"HTTP {status} {response.reason or ''}".strip()
+                    cause = last_reason
                     retry_after = _parse_retry_after(response.headers.get("Retry-After"))
                 elif status != 200:
                     raise SourceError(self.source, full_url, _status_reason(method, response, body))
@@ -313,6 +322,15 @@ class HttpClient:
             pause = self._backoff(attempt, retry_after)
             if pause > budget.remaining():
                 raise self._deadline_error(full_url, budget, attempt, last_reason)
+            # No URL in the line: a query may carry a token, and the source is what to act on.
+            log.warning(
+                "HTTP-Wiederholung %s: %s, Pause %.1fs, dann Versuch %d von %d",
+                self.source,
+                cause,
+                pause,
+                attempt + 1,
+                s.max_attempts,
+            )
             self._sleep(pause)
         raise SourceError(
             self.source,

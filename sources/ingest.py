@@ -24,7 +24,7 @@ from sources.contract import DriftLog, UnknownField
 from sources.http import SourceError
 from sources.identifiers import is_ars, validate_ars
 from sources.landing import SnapshotLanding, previous_complete
-from sources.paging import land_paged
+from sources.paging import LandingProgress, land_paged, report_progress
 
 
 @dataclass(frozen=True)
@@ -241,6 +241,10 @@ def land_dashboard(
     api_only: list[str] = []
     ars_list_error = None
     if not landing.is_complete:
+        # For the progress display: the ARS list and one data query per (ARS, scope).
+        report_progress(
+            LandingProgress(dashboard.SOURCE, queries=1 + len(dashboard_queries(settings, queried)))
+        )
         # The API's own ARS list first: an ARS of the Land it lists but the
         # Gemeindeverzeichnis edition does not know (a territorial reform the edition
         # predates, e.g. Hanau kreisfrei since 2026) is queried too, so its entries are
@@ -338,7 +342,9 @@ def _land_export(
     group = _data_group(ars, above)
     sealed = landing.sealed(group)
     if sealed is not None:
-        return list(sealed["entries"])  # type: ignore[arg-type]
+        entries = list(sealed["entries"])  # type: ignore[arg-type]
+        report_progress(LandingProgress(dashboard.SOURCE, group, len(entries), len(entries)))
+        return entries
     stem = f"export_{ars}_{'above' if above else 'own'}"
     name = next((n for n in (f"{stem}.csv", f"{stem}.json") if landing.entry(n)), None)
     if name is not None:  # resume an interrupted run
@@ -361,6 +367,7 @@ def _land_export(
             reason = f"export answered JSON page 0 of {info.total_pages or '?'} ({name})"
             return paged({"endpoint": "paged", "fallback": reason})
     landing.seal(group, [name], endpoint="export", format=kind)
+    report_progress(LandingProgress(dashboard.SOURCE, group, 1, 1))
     return [name]
 
 

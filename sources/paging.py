@@ -9,6 +9,7 @@ at most ``MAX_RESTARTS`` times.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -17,6 +18,36 @@ from sources.landing import SnapshotLanding
 
 MAX_RESTARTS = 2
 MAX_PAGES = 100_000  # a runaway guard, far above any real catalogue
+
+# Landing progress for a display (``ozg run``, ``pipelines/progress.py``): DEBUG records on
+# this logger carrying a ``LandingProgress`` as ``record.landing``. Plain logging keeps
+# ``sources`` free of the display and of Dagster; with no handler enabled it costs nothing.
+PROGRESS_LOGGER = logging.getLogger("sources.progress")
+
+
+@dataclass(frozen=True)
+class LandingProgress:
+    """``pages`` of query ``group`` are in the landing, of ``total`` (from the first page's
+    envelope; None while unknown). With ``group`` None: ``source`` will land ``queries``
+    queries (groups) in this landing."""
+
+    source: str
+    group: str | None = None
+    pages: int = 0
+    total: int | None = None
+    queries: int | None = None
+
+
+def report_progress(progress: LandingProgress) -> None:
+    if PROGRESS_LOGGER.isEnabledFor(logging.DEBUG):
+        PROGRESS_LOGGER.debug(
+            "%s %s: %d/%s",
+            progress.source,
+            progress.group,
+            progress.pages,
+            progress.total,
+            extra={"landing": progress},
+        )
 
 
 @dataclass(frozen=True)
@@ -56,11 +87,14 @@ def land_paged(
     """
     sealed = landing.sealed(group)
     if sealed is not None:
-        return list(sealed["entries"])  # type: ignore[arg-type]
+        entries = list(sealed["entries"])  # type: ignore[arg-type]
+        report_progress(LandingProgress(source, group, len(entries), len(entries)))
+        return entries
 
     for pass_no in range(MAX_RESTARTS + 1):
         names: list[str] = []
         first_total: int | None = None
+        first_size = 0
         moved = False
         index = 0
         while True:
@@ -84,10 +118,13 @@ def land_paged(
                 )
             names.append(entry_name)
             if index == 0:
-                first_total = info.total_elements
+                first_total, first_size = info.total_elements, info.count
             elif info.total_elements != first_total:
                 moved = True
                 break
+            report_progress(
+                LandingProgress(source, group, len(names), _pages(info, index, first_size))
+            )
             if info.is_final(index):
                 break
             index += 1
@@ -107,3 +144,15 @@ def land_paged(
         f"total changed between pages in {MAX_RESTARTS + 1} consecutive passes; "
         "the upstream data is changing too fast to page through consistently",
     )
+
+
+def _pages(info: PageInfo, index: int, first_size: int) -> int | None:
+    """How many pages the query has, for the progress display: the envelope's
+    ``totalPages``, else the total elements over the first page's size (FIM)."""
+    if info.is_final(index):
+        return index + 1
+    if info.total_pages is not None:
+        return info.total_pages
+    if info.total_elements is not None and first_size > 0:
+        return max(index + 2, -(-info.total_elements // first_size))
+    return None

@@ -31,6 +31,9 @@ from dagster_history import (
     step_seconds,
 )
 
+from pipelines.cli import PUBLICATION_UNCHANGED
+from pipelines.publication.inputs import read_inputs
+from pipelines.publication.publish import current_publication
 from sources.sample.server import serve_in_thread
 
 pytestmark = pytest.mark.slow
@@ -47,6 +50,8 @@ PREFIXES = {
 TABLES = ("gebiete", "leistungen", "verfuegbarkeit", "onlinedienste")
 FULL_RUN_TIMEOUT = 900
 ROW_LINE = re.compile(r"^\s+(\d{2})\|(\d{4}-\d{2}-\d{2})\s+[\d.]+s\s+rows: (.+)$")
+# A heartbeat line of the progress display: what runs, then "1m05s vergangen, noch ~2m10s".
+HEARTBEAT = re.compile(r"^  … \S.* · \d+(s|m\d\ds|h\d\dm) vergangen(, noch (mindestens )?~\S+)?$")
 LAND = "06"
 PARTITION = f"{LAND}|{SNAPSHOT}"  # Dagster's multi-partition key: Land|snapshot
 
@@ -205,6 +210,16 @@ class SampleRuns:
     manifests_after_first: dict[str, bytes]
     files_after_first: dict[str, tuple[int, int]]
     files_after_second: dict[str, tuple[int, int]]
+    # (recorded publication inputs, version ``current`` points at) after each run
+    publication_after_first: tuple[str | None, str]
+    publication_after_second: tuple[str | None, str]
+
+
+def publication(data_dir: Path) -> tuple[str | None, str]:
+    return (
+        read_inputs(current_publication(data_dir)),
+        os.readlink(current_publication(data_dir)),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -219,9 +234,36 @@ def sample_runs(tmp_path_factory: pytest.TempPathFactory) -> SampleRuns:
         s: (raw_source_dir(data_dir, s) / SNAPSHOT / "manifest.json").read_bytes() for s in SOURCES
     }
     files_after_first = raw_files(data_dir)
+    publication_after_first = publication(data_dir)
     second = run_ozg(args, env, root, FULL_RUN_TIMEOUT)
     assert second.returncode == 0, describe(second)
-    return SampleRuns(data_dir, first, second, manifests, files_after_first, raw_files(data_dir))
+    return SampleRuns(
+        data_dir,
+        first,
+        second,
+        manifests,
+        files_after_first,
+        raw_files(data_dir),
+        publication_after_first,
+        publication(data_dir),
+    )
+
+
+def test_second_sample_run_skips_the_unchanged_publication(sample_runs: SampleRuns) -> None:
+    """Nothing dbt, publication and the reports read changed: the second run skips them
+    and the publication stays the same version. (A colleague editing the code between the
+    two runs changes the inputs: then the second run must have published anew.)"""
+    first, second = sample_runs.publication_after_first, sample_runs.publication_after_second
+    assert first[0] is not None and second[0] is not None
+    if first[0] == second[0]:
+        assert PUBLICATION_UNCHANGED in sample_runs.second.stdout, describe(sample_runs.second)
+        assert second[1] == first[1]
+        assert sample_runs.second.seconds < sample_runs.first.seconds / 2
+    else:
+        print("publication inputs changed between the runs (code edited): published anew")
+        assert PUBLICATION_UNCHANGED not in sample_runs.second.stdout
+        assert second[1] != first[1]
+    assert PUBLICATION_UNCHANGED not in sample_runs.first.stdout
 
 
 def test_sample_run_prints_banner_rows_and_output_locations(sample_runs: SampleRuns) -> None:
@@ -239,6 +281,14 @@ def test_sample_run_prints_banner_rows_and_output_locations(sample_runs: SampleR
     assert printed_path(out, "Dagster home:") == data_dir / "dagster"
     assert (data_dir / "dagster" / "dagster.yaml").is_file()
     assert "FAILED" not in sample_runs.first.stderr
+    # Piped (no terminal): heartbeat lines of the progress display between the others,
+    # none redrawn in place; the dbt build (far longer than 10 s) shows in at least one.
+    assert "\r" not in out and "\x1b[" not in out
+    heartbeats = [line for line in out.splitlines() if line.startswith("  … ")]
+    assert heartbeats, out
+    for line in heartbeats:
+        assert HEARTBEAT.match(line), line
+    assert any(" · ozg_dbt · " in line for line in heartbeats), heartbeats
 
 
 def test_ozg_run_materialises_the_asset_graph_of_the_definitions(
@@ -512,5 +562,19 @@ def test_unreachable_live_source_fails_with_one_line_naming_source_and_url(
     assert f"{unreachable_run.base}{PREFIXES[source]}/" in last  # URL on the same line
     assert f"{source}: " in last.split(f"raw__{source}:", 1)[1]  # the error names its source
     assert "mode live" in run.stdout and "done in" not in run.stdout
+    # The console shows the reason and where the full log is, no Dagster traceback (one
+    # attempt per request: no retry lines either); the log file has the traceback.
+    assert lines == [last], describe(run)
+    assert "Traceback" not in run.stderr + run.stdout
+    assert "Stack Trace" not in run.stderr + run.stdout
+    log_match = re.search(r" \(Protokoll: (/\S+\.log)\)$", last)
+    assert log_match is not None, last
+    log = Path(log_match.group(1))
+    assert log.parent == (unreachable_run.data_dir / "logs").resolve()
+    full_log = log.read_text("utf-8")
+    assert "STEP_FAILURE" in full_log and "Stack Trace" in full_log
+    assert f"raw__{source}" in full_log
+    # Progress lines, if the run lasted long enough for a heartbeat, went to stdout.
+    assert all(line.startswith("  … ") for line in run.stdout.splitlines()[1:]), run.stdout
     # Nothing was completed: no manifest anywhere in the raw landing.
     assert not list((unreachable_run.data_dir / "raw").rglob("manifest.json"))

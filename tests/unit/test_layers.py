@@ -33,6 +33,7 @@ LAYERS = {
     "pipelines.html": 1,
     "pipelines.lake": 1,
     "pipelines.locking": 1,
+    "pipelines.progress": 1,  # the console display of `ozg run`; reads sources' records
     "pipelines.quality": 2,
     "pipelines.normalisation": 3,
     "pipelines.warehouse": 4,
