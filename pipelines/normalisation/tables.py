@@ -12,6 +12,7 @@ import hashlib
 import inspect
 import json
 import sys
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -116,13 +117,23 @@ def build_verfuegbarkeit(settings: Settings, snapshot: date) -> GateResult:
         # the API does not cover); every missing query is named by the gate.
         answered_empty = set()
     parameters = {
-        "known_ars": sorted({BUND_ARS, *gebiete["ars"].to_list()}),
-        "known_leika": leistungen["leika_key"].to_list(),
+        "known_ars": known_among({BUND_ARS, *gebiete["ars"]}, result.table["ars"]),
+        "known_leika": known_among(leistungen["leika_key"], result.table["leika_key"]),
         "required_query_ars": sorted(set(in_scope["ars"].to_list()) - answered_empty),
     }
     return _finish(
         lake, run_gate(lake, "verfuegbarkeit", snapshot, result, parameters, land=settings.land)
     )
+
+
+def known_among(known: Iterable[str | None], column: pl.Series) -> list[str]:
+    """The ``value_set`` of an ``expect_column_values_to_be_in_set`` over ``column``: the
+    known values that occur in it. The verdict and the unexpected values are the same as
+    with every known value (a value of the column is in one set exactly when it is in the
+    other), but great-expectations copies its parameters element by element for every
+    metric it computes: the 16,000 ARS of the Gemeindeverzeichnis made the validation of
+    one Hessen partition 5x slower (8 s against 1.5 s, measured)."""
+    return sorted({value for value in known if value is not None} & set(column.drop_nulls()))
 
 
 # Share of a Land's Kreise and Gemeinden that may answer without any entry before the pull
@@ -149,7 +160,7 @@ def build_onlinedienste(settings: Settings, snapshot: date) -> GateResult:
     result = normalizers.onlinedienste.normalize_onlinedienste(
         rows, snapshot, sample=_sample(settings)
     ).with_unknown_fields("onlinedienste", snapshot, [drift], sample=_sample(settings))
-    parameters = {"known_leika": leistungen["leika_key"].to_list()}
+    parameters = {"known_leika": known_among(leistungen["leika_key"], result.table["leika_key"])}
     return _finish(
         lake, run_gate(lake, "onlinedienste", snapshot, result, parameters, land=settings.land)
     )

@@ -460,6 +460,42 @@ def test_corrupting_values_are_really_unknown(good: dict[str, Case]) -> None:
     assert "99000000000001" not in good["verfuegbarkeit"].parameters["known_leika"]
 
 
+def test_known_values_that_occur_give_the_verdict_of_every_known_value(
+    good: dict[str, Case],
+) -> None:
+    """tables.known_among shrinks the value sets of the membership checks to the known
+    values the column holds: on a partition with an unknown ARS and an unknown LeiKa key
+    every outcome (success, unexpected count and values) is the one of the full sets."""
+    case = good["verfuegbarkeit"]
+    frame = _set(_set(case.frame, 0, "ars", "069990000000"), 1, "leika_key", "99000000000001")
+    full = {
+        **case.parameters,
+        "known_ars": sorted({BUND_ARS, *good["gebiete"].frame["ars"]}),
+        "known_leika": sorted(set(good["leistungen"].frame["leika_key"])),
+    }
+    shrunk = {
+        **full,
+        "known_ars": tables.known_among(full["known_ars"], frame["ars"]),
+        "known_leika": tables.known_among(full["known_leika"], frame["leika_key"]),
+    }
+    assert len(shrunk["known_ars"]) < len(full["known_ars"]) / 10
+
+    def verdicts(parameters: dict[str, Any]) -> list[tuple[object, ...]]:
+        validation = suites.validate(
+            "verfuegbarkeit", frame, SNAPSHOT.isoformat(), parameters, land=LAND
+        )
+        return [
+            (o.id, o.success, o.unexpected_count, tuple(o.unexpected_sample))
+            for o in validation.outcomes
+        ]
+
+    with_full, with_shrunk = verdicts(full), verdicts(shrunk)
+    assert with_shrunk == with_full
+    failed = {o[0]: o for o in with_full if not o[1]}
+    assert failed["ars_in_gebiete"][2:] == (1, ("069990000000",))
+    assert failed["leika_in_leistungen"][2:] == (1, ("99000000000001",))
+
+
 # -- a failed gate leaves the promoted partition alone --------------------------------
 def _report_row(html: str, table: str, id_: str) -> str:
     """The report's row of expectation ``id_`` in the details of ``table``."""
