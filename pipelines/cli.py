@@ -4,7 +4,7 @@
             [--gv100ad-edition YYYY-MM-DD] [--force-refetch]
     ozg report [--ars ARS ...] [--snapshot YYYY-MM-DD]
 
-Sample mode (the default) runs every sample snapshot offline (Hessen only); live mode
+Sample mode (the default) runs every sample snapshot offline (any of the 16 Länder); live mode
 runs one snapshot (default: the current month) per Land against the configured public
 APIs. The marts and the published warehouse cover every Land in the lake. Exits
 non-zero with a one-line reason on failure. ``ozg report`` renders the workshop reports

@@ -25,7 +25,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "OZG_LAND": (
         "06",
         "Länder a run covers: one two-digit code (06 = Hessen), a comma-separated list "
-        "(`05,06`) or `all` (the 16 Länder); the embedded sample covers 06 only",
+        "(`05,06`) or `all` (the 16 Länder); the embedded sample covers all 16",
     ),
     "OZG_DASHBOARD_URL": (
         "https://api.ozg-umsetzung.de/api/public/v1/dash",
@@ -121,7 +121,7 @@ PILOT_ARS: dict[str, str] = {
     "064400000000": "Wetteraukreis",
 }
 BUND_ARS = "000000000000"
-SAMPLE_LAND = "06"  # the embedded synthetic Dashboard data exist for Hessen only
+SAMPLE_LAND = "06"  # the Land of `make run`; the embedded sample covers all 16 Länder
 
 LAENDER: dict[str, str] = {
     "01": "Schleswig-Holstein",
@@ -247,14 +247,12 @@ def redirect_hosts(value: str) -> tuple[str, ...]:
 
 
 def check_sample_scope(mode: str, lands: tuple[str, ...]) -> None:
-    """The sample has synthetic Dashboard data for Hessen only: refuse other Länder early
-    instead of failing later on an empty landing."""
-    others = [code for code in lands if code != SAMPLE_LAND]
+    """The sample has synthetic Dashboard data for each of the 16 Länder (one universe per
+    Land, ``sources/sample/generator.py``): refuse anything else early instead of failing
+    later on an empty landing."""
+    others = [code for code in lands if code not in LAENDER]
     if mode == "sample" and others:
-        raise ValueError(
-            f"sample mode covers Land {SAMPLE_LAND} ({LAENDER[SAMPLE_LAND]}) only, not "
-            f"{', '.join(others)}; use --mode live (or OZG_MODE=live) for other Länder"
-        )
+        raise ValueError(f"sample mode covers the Länder 01–16 only, not {', '.join(others)}")
 
 
 @dataclass(frozen=True)

@@ -159,24 +159,28 @@ def _accepts_file(headers: Mapping[str, str]) -> bool:
     return bool(types & {"application/octet-stream", "application/*", "*/*"})
 
 
-def universe_for(seed: int, *, rehearsal: bool = False):  # type: ignore[no-untyped-def]
-    """The sample universe, or its rehearsal variant answering like the real APIs
+def universe_for(  # type: ignore[no-untyped-def]
+    seed: int, *, rehearsal: bool = False, land: str = "06"
+):
+    """The sample universe of ``land``, or its rehearsal variant answering like the real APIs
     (``sources/sample/rehearsal.py``: municipal Typisierung, Hanau under its new ARS)."""
     from sources.sample.generator import build_universe
     from sources.sample.rehearsal import RehearsalUniverse
 
-    universe = build_universe(seed)
+    universe = build_universe(seed, land)
     return RehearsalUniverse(universe) if rehearsal else universe
 
 
 def dashboard_handler(
-    snapshot: date, seed: int, *, rehearsal: bool = False
+    snapshot: date, seed: int, *, rehearsal: bool = False, land: str = "06"
 ) -> Callable[[str, dict[str, str], Mapping[str, str]], Answer]:
     """Both hosts: host B's export ``/open-pvog/{ars}/export`` (406 unless the Accept header
     allows ``application/octet-stream``), host A's file answer ``/v1/data/{ars}?filetype=csv``
     and the paged JSON of both (``/open-pvog/{ars}``, ``/v1/data/{ars}``, ``/open-ars``,
-    ``/v1/ars``). Every answer carries the same records in the same order."""
-    universe = universe_for(seed, rehearsal=rehearsal)
+    ``/v1/ars``). Every answer carries the same records in the same order. The sample is
+    generated per Land: this handler answers for ``land`` (its ARS and the Bund's; the ARS
+    list is the Land's), as the replay of one Land partition needs."""
+    universe = universe_for(seed, rehearsal=rehearsal, land=land)
 
     def handle(path: str, params: dict[str, str], headers: Mapping[str, str]) -> Answer:
         page, size = _int_param(params, "page", 0), _int_param(params, "size", 100)
@@ -295,7 +299,9 @@ def replay_session(settings: Settings, snapshot: date) -> requests.Session:
     """A session whose requests to the four configured base URLs are answered offline."""
     session = requests.Session()
     routes = {
-        settings.dashboard_url: dashboard_handler(snapshot, settings.sample_seed),
+        settings.dashboard_url: dashboard_handler(
+            snapshot, settings.sample_seed, land=settings.land
+        ),
         settings.pvog_url: pvog_handler(),
         settings.fim_url: fim_handler(settings.sample_seed),
         settings.destatis_url: destatis_handler(),

@@ -35,11 +35,13 @@ def make_server(
     host: str = "127.0.0.1",
     port: int = 0,
     rehearsal: bool = False,
+    land: str = "06",
 ) -> ThreadingHTTPServer:
     """``rehearsal``: answer like the real APIs are observed to (municipal Leistungen
-    typed 2/3 and 4, Hanau under its new ARS; ``sources/sample/rehearsal.py``)."""
+    typed 2/3 and 4, Hanau under its new ARS; ``sources/sample/rehearsal.py``). ``land``:
+    the Land whose Dashboard records are served (the sample is generated per Land)."""
     handlers = {
-        "/dashboard": replay.dashboard_handler(snapshot, seed, rehearsal=rehearsal),
+        "/dashboard": replay.dashboard_handler(snapshot, seed, rehearsal=rehearsal, land=land),
         "/pvog": replay.pvog_handler(),
         "/fim": replay.fim_handler(seed, rehearsal=rehearsal),
         "/destatis": replay.destatis_handler(),
@@ -90,16 +92,19 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--snapshot", type=date.fromisoformat, default=SAMPLE_SNAPSHOTS[-1])
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--land", default="06", help="Land whose Dashboard data are served")
     parser.add_argument(
         "--rehearsal",
         action="store_true",
         help="answer like the real APIs: municipal Typisierung 2/3 and 4, Hanau kreisfrei",
     )
     args = parser.parse_args()
-    server = make_server(args.snapshot, seed=args.seed, port=args.port, rehearsal=args.rehearsal)
+    server = make_server(
+        args.snapshot, seed=args.seed, port=args.port, rehearsal=args.rehearsal, land=args.land
+    )
     variant = " (rehearsal: real-API shapes)" if args.rehearsal else ""
     print(
-        f"serving the sample as of {args.snapshot}{variant} on "
+        f"serving the sample of Land {args.land} as of {args.snapshot}{variant} on "
         f"http://127.0.0.1:{args.port} {PREFIXES}"
     )
     server.serve_forever()

@@ -512,8 +512,6 @@ def test_a_snapshot_outside_the_sample_fails_fast(
 @pytest.mark.parametrize(
     ("land", "expected"),
     [
-        ("05", "sample mode covers Land 06 (Hessen) only, not 05; use --mode live"),
-        ("06,11", "sample mode covers Land 06 (Hessen) only, not 11"),
         ("6", "Land must be a two-digit code 01–16, a comma-separated list or 'all', not '6'"),
     ],
 )

@@ -17,9 +17,9 @@ The Bund's queries are in every copy, as in the real lake. Then
 
 (a) every Hessen mart row equals the single-Land build's, column for column;
 (b) every Land-07 mart row equals its Hessen twin relabelled (twins are no pilots: the pilot
-    seed lists Hessian ARS, so ``mart_pilotvergleich`` stays Hessian; the seed
-    ``kommune_merkmale`` lists Hessian ARS too, and the fixture gives the copies' Kommunen
-    Hessen's attributes for the roll-out driver analysis);
+    seed lists Hessian ARS, so ``mart_pilotvergleich`` stays Hessian; the fixture gives the
+    copies' Kommunen their Hessian twins' attributes from the seed ``kommune_merkmale`` for
+    the roll-out driver analysis);
 (c) peer groups, Land medians, ranks, t0 and Land coverage are recomputed from the mart rows
     of each Land alone and match, and Land 08 really differs from Hessen;
 (d) the workshop reports built from the three-Land marts equal those from Hessen's alone.
@@ -241,14 +241,16 @@ def multi(single: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert done.returncode == 0, done.stdout[-3000:]
     with duckdb.connect(str(data / "warehouse" / "ozg.duckdb"), read_only=True) as warehouse:
         inputs = analysis_pairs.read_inputs(warehouse)
-    # The seed kommune_merkmale lists Hessian ARS: the copies' Kommunen get the same
-    # attributes, as a deployment over several Länder lists every Land's Kommunen.
+    # The copies' Kommunen get the attributes of their Hessian twins in place of the seed's
+    # rows of the real Länder 07 and 08 (the nationwide sample lists every Land's Kommunen).
     merkmale = inputs.merkmale
+    hessen = merkmale.filter(pl.col("ars").str.starts_with(HESSEN))
     copies = [
-        merkmale.with_columns(pl.col("ars").str.replace(f"^{HESSEN}", land))
+        hessen.with_columns(pl.col("ars").str.replace(f"^{HESSEN}", land))
         for land in (TWIN, PERTURBED)
     ]
-    inputs = dataclasses.replace(inputs, merkmale=pl.concat([merkmale, *copies]))
+    kept = merkmale.filter(~pl.col("ars").str.slice(0, 2).is_in([TWIN, PERTURBED]))
+    inputs = dataclasses.replace(inputs, merkmale=pl.concat([kept, *copies]))
     results, _ = analysis.analyse(inputs)
     analysis.write_results(results, analysis.analysis_dir(data))
     assert set(results.modelle["land"]) == {HESSEN, TWIN, PERTURBED}

@@ -60,15 +60,14 @@ def test_land_scope_accepts_one_code_a_list_or_all(monkeypatch: pytest.MonkeyPat
             Settings.from_env(mode="live", lands=wrong)
 
 
-def test_sample_mode_refuses_other_lands_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sample_mode_covers_every_land(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The sample generates every Land (sources/sample/generator.py, "Nationwide sample").
     for name in ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OZG_LAND", "05,06")
-    with pytest.raises(ValueError, match=r"sample mode covers Land 06 \(Hessen\) only, not 05"):
-        Settings.from_env()
+    assert Settings.from_env().lands == ("05", "06")
     sample = Settings.from_env(lands="06")
-    with pytest.raises(ValueError, match="not 07; use --mode live"):
-        sample.for_land("07")
+    assert sample.for_land("07").land == "07"
 
 
 def test_land_specific_sources_land_under_the_land(tmp_path: Path) -> None:

@@ -345,13 +345,21 @@ def test_export_ground_truth(universe: gen.SampleUniverse, tmp_path: Path) -> No
 def test_the_kommune_merkmale_seed_is_what_the_generator_used(
     universe: gen.SampleUniverse, tmp_path: Path
 ) -> None:
-    exported = gen.export_kommune_merkmale(universe, tmp_path / "kommune_merkmale.csv")
+    # The seed holds every Land's rows (the nationwide sample); Hessen's are this universe's.
+    exported = gen.export_kommune_merkmale(
+        gen.nationwide_kommune_merkmale(), tmp_path / "kommune_merkmale.csv"
+    )
     seed = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "kommune_merkmale.csv"
     assert exported.read_bytes() == seed.read_bytes(), (
-        "re-export dbt_project/seeds/kommune_merkmale.csv with gen.export_kommune_merkmale"
+        "re-export dbt_project/seeds/kommune_merkmale.csv with "
+        "gen.export_kommune_merkmale(gen.nationwide_kommune_merkmale(), path)"
     )
     kommunen = universe.kommunen()
     merkmale = pl.read_csv(seed, schema_overrides={"ars": pl.String})
+    assert merkmale.height == 10_753 + 294  # inhabited Gemeinden and Landkreise of Germany
+    assert merkmale["ars"].is_unique().all()
+    merkmale = merkmale.filter(pl.col("ars").str.starts_with(gen.LAND_CODE))
+    assert merkmale.fill_null("").equals(universe.kommune_merkmale())
     assert merkmale["ars"].to_list() == kommunen["ars"].to_list()
     assert merkmale["ikz_verbund"].to_list() == kommunen["ikz_verbund"].to_list()
     assert merkmale["digitalisierungsberatung"].to_list() == (
