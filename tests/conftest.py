@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from filelock import FileLock
 from http_server import LocalServer
 
 ROOT = Path(__file__).resolve().parents[1]
+# The snapshot of the one-snapshot reference run (one_snapshot_run).
+REFERENCE_SNAPSHOT = "2026-11-01"
 # The modules reading the session fixture full_sample_run: one xdist worker runs them all, so
 # the full run happens once (see pytest_xdist_make_scheduler).
 FULL_RUN_MODULES = (
@@ -72,12 +77,10 @@ def full_sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One real `ozg run` over the whole sample (12 snapshots, ~3–4 minutes), shared by the
     modules that read its lake and warehouse. Readers must not write into it."""
     data = tmp_path_factory.mktemp("full_run")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OZG_", "DAGSTER_HOME"))}
-    env["OZG_DATA_DIR"] = str(data)
     done = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "run"],
         cwd=ROOT,
-        env=env,
+        env=_clean_env(data),
         capture_output=True,
         text=True,
         timeout=1200,
@@ -86,3 +89,58 @@ def full_sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "dbt build" in done.stdout
     return data
+
+
+def _clean_env(data_dir: Path) -> dict[str, str]:
+    """The caller's environment without OZG_* and DAGSTER_HOME (the CLI's defaults apply)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OZG_", "DAGSTER_HOME"))}
+    env["OZG_DATA_DIR"] = str(data_dir)
+    return env
+
+
+@pytest.fixture(scope="session")
+def one_snapshot_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The data directory of one clean ``ozg run --snapshot 2026-11-01`` (about 90 s), made
+    once for the whole suite: under xdist the first worker to ask builds it in the temp
+    directory the workers share, the other waits on a file lock (pytest-xdist's recipe
+    for a session fixture that runs once). Read-only: a test that runs or writes
+    anything works on ``copy_run(one_snapshot_run, …)``."""
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent
+    target = shared / "one_snapshot_run"
+    with FileLock(str(shared / "one_snapshot_run.lock")):
+        done_marker = target / "stdout.txt"
+        if not done_marker.exists():
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir()
+            done = subprocess.run(
+                [sys.executable, "-m", "pipelines.cli", "run", "--snapshot", REFERENCE_SNAPSHOT],
+                cwd=ROOT,
+                env=_clean_env(target / "data"),
+                capture_output=True,
+                text=True,
+                timeout=1200,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr[-2000:]
+            assert "reports:" in done.stdout
+            done_marker.write_text(done.stdout, "utf-8")
+    return target / "data"
+
+
+def copy_run(data_dir: Path, target: Path) -> Path:
+    """A private copy of a run's data directory (links kept as links, modification times
+    kept, so its partitions and publication inputs are those of the original)."""
+    shutil.copytree(data_dir, target, symlinks=True)
+    return target
+
+
+def published_state(data_dir: Path) -> dict[str, str]:
+    """sha256 of every file a reader reaches under published/ (reports excluded: they are
+    rendered after the flip) and the version ``current`` points at."""
+    root = data_dir / "published"
+    state = {"current ->": os.readlink(root / "current")}
+    for path in [root / "ozg.duckdb", *sorted((root / "marts").iterdir())]:
+        state[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return state

@@ -1,10 +1,11 @@
 """Runs killed with SIGKILL at the points of ``sources/crashpoints.py``, and a data
 directory that fills up: what is published survives both, and a rerun needs no cleanup.
 
-One clean ``ozg run`` of one snapshot is the reference. Its data directory is copied, and
-in the copy one run after another is killed at the next point (each rerun first recovers
-what the kill before it left), then a last run completes. After every kill the published
-state is byte-identical to the reference's; after the last run every mart equals it.
+The suite's one clean ``ozg run`` of one snapshot (``one_snapshot_run``) is the reference.
+Its data directory is copied, and in the copy one run after another is killed at the next
+point (each rerun first recovers what the kill before it left), then a last run completes.
+After every kill the published state is byte-identical to the reference's; after the last
+run every mart equals it.
 The disk test runs the copy on a small tmpfs that fills up during the rebuild.
 """
 
@@ -26,21 +27,23 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from conftest import REFERENCE_SNAPSHOT, copy_run, published_state
 
 from sources.crashpoints import ENV as CRASH_ENV
 
 pytestmark = pytest.mark.slow
 
 OZG = Path(sys.executable).parent / "ozg"
-SNAPSHOT = "2026-11-01"
+SNAPSHOT = REFERENCE_SNAPSHOT
 RUN_BOUND_S = 420  # any single run (killed or not) must end within this, or the test fails
-# Each kill needs fresh work to reach its point: the landing and the normalisation are
-# skipped for unchanged inputs unless the run re-fetches.
+# Each kill needs fresh work to reach its point: the landing, the normalisation and (with
+# unchanged publication inputs) dbt, publication and reports are skipped unless the run
+# re-fetches.
 CHAIN = [
     ("raw_landing", ["--force-refetch"]),
     ("before_promotion", ["--force-refetch"]),
-    ("dbt_build", []),
-    ("publication", []),
+    ("dbt_build", ["--force-refetch"]),
+    ("publication", ["--force-refetch"]),
 ]
 
 
@@ -74,16 +77,6 @@ def ozg_run(data_dir: Path, *extra: str, crash_at: str | None = None) -> Run:
         process.communicate()
         pytest.fail(f"ozg run {' '.join(extra)} (crash at {crash_at}) exceeded {RUN_BOUND_S}s")
     return Run(process.returncode, stdout, stderr, time.monotonic() - started)
-
-
-def published_state(data_dir: Path) -> dict[str, str]:
-    """sha256 of every file a reader reaches under published/ (reports excluded: they are
-    rendered after the flip) and the version ``current`` points at."""
-    root = data_dir / "published"
-    state = {"current ->": os.readlink(root / "current")}
-    for path in [root / "ozg.duckdb", *sorted((root / "marts").iterdir())]:
-        state[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return state
 
 
 def mart_tables(database: Path) -> dict[str, pl.DataFrame]:
@@ -120,18 +113,15 @@ class Reference:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Reference:
-    data_dir = tmp_path_factory.mktemp("crash-reference") / "data"
-    run = ozg_run(data_dir)
-    assert run.returncode == 0, run.stderr[-3000:]
+def reference(one_snapshot_run: Path) -> Reference:
+    data_dir = one_snapshot_run  # read only: every test works on a copy
     return Reference(
         data_dir, published_state(data_dir), mart_tables(data_dir / "published" / "ozg.duckdb")
     )
 
 
 def copy_of(reference: Reference, target: Path) -> Path:
-    shutil.copytree(reference.data_dir, target, symlinks=True)
-    return target
+    return copy_run(reference.data_dir, target)
 
 
 def test_runs_killed_anywhere_leave_the_publication_intact_and_a_rerun_completes(

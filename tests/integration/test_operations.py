@@ -8,7 +8,6 @@ later); every other test works in-process or on a copy of that directory.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import shutil
@@ -28,6 +27,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
+from conftest import published_state
 from dagster_history import materializations, run_start, step_seconds
 from filelock import FileLock
 
@@ -129,23 +129,6 @@ def finish_ozg(*started: Started, timeout: float = FULL_RUN_TIMEOUT) -> list[Run
 def run_ozg(args: list[str], env: dict[str, str], cwd: Path, name: str, timeout: float) -> Run:
     (run,) = finish_ozg(start_ozg(args, env, cwd, name), timeout=timeout)
     return run
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def published_state(data_dir: Path) -> dict[str, str]:
-    """sha256 of the published database and of every file the ``marts`` link points at,
-    plus the version the ``current`` link points at."""
-    root = data_dir / "published"
-    state = {
-        "ozg.duckdb": sha256(root / "ozg.duckdb"),
-        "current ->": os.readlink(root / "current"),
-    }
-    for path in sorted((root / "marts").iterdir()):
-        state[f"marts/{path.name}"] = sha256(path)
-    return state
 
 
 def partition_files(data_dir: Path) -> dict[str, int]:

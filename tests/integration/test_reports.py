@@ -1,8 +1,8 @@
 """Workshop reports: HTML Steckbriefe, pilot comparison, index, method page and workbook.
 
-One `ozg run --snapshot 2026-11-01` (~2 minutes) in a temp data dir is shared by every test
-in this module; the reports asset is part of that run. The workbook is checked with
-openpyxl, the pages as text and in a real headless Chromium (Debian's ``chromium``
+A copy of the suite's one-snapshot reference run (``one_snapshot_run`` in conftest.py) is
+shared by every test in this module; the reports asset is part of that run. The workbook is
+checked with openpyxl, the pages as text and in a real headless Chromium (Debian's ``chromium``
 package, driven by Playwright with ``executable_path`` — no browser download). Without
 ``/usr/bin/chromium`` the browser tests skip, except under ``CI=true``, where they fail.
 
@@ -24,13 +24,14 @@ from typing import Any
 import duckdb
 import pytest
 from browser import chromium_context
+from conftest import REFERENCE_SNAPSHOT, copy_run
 from openpyxl import load_workbook
 
 from pipelines.reports.data import PILOT_LAND
 from sources.config import PILOT_ARS
 
 ROOT = Path(__file__).resolve().parents[2]
-SNAPSHOT = "2026-11-01"
+SNAPSHOT = REFERENCE_SNAPSHOT
 BANNER = "Beispieldaten – synthetisch, keine amtlichen Zahlen"
 ARTIFACTS = Path(os.environ.get("OZG_TEST_ARTIFACTS") or ROOT / "data" / "test-artifacts") / (
     "reports"
@@ -59,12 +60,9 @@ def _ozg(args: list[str], data_dir: Path, timeout: int = 1200) -> subprocess.Com
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("reports_run")
-    done = _ozg(["run", "--snapshot", SNAPSHOT], data)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "reports:" in done.stdout
-    return data
+def data_dir(one_snapshot_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # `ozg report` writes pages into it: a copy of the shared run.
+    return copy_run(one_snapshot_run, tmp_path_factory.mktemp("reports_run") / "data")
 
 
 @pytest.fixture(scope="module")
