@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import requests
 
@@ -390,7 +391,9 @@ def _run_bounded(jobs: list[Callable[[], list[str]]], concurrency: int) -> None:
 def read_dashboard(landing: SnapshotLanding, *, drift: DriftLog | None = None) -> pl.DataFrame:
     """All landed Dashboard entries with their lineage (query, raw file, record index within
     the file); JSON pages and CSV exports alike. Unknown fields are noted in ``drift``."""
-    frames = []
+    frames: list[pl.DataFrame] = []
+    # Per file: the lineage columns except record_index (LINEAGE order).
+    lineage: dict[str, list[object]] = {column: [] for column in list(LINEAGE)[:-1]}
     for group in sorted(landing.groups()):
         if not group.startswith("data/"):
             continue
@@ -399,18 +402,26 @@ def read_dashboard(landing: SnapshotLanding, *, drift: DriftLog | None = None) -
             answer = dashboard.parse_data_body(
                 body, entry.url, entry.headers.get("content-type"), drift=drift
             )
-            frames.append(
-                answer.frame.with_columns(
-                    pl.lit(ars).alias("query_ars"),
-                    pl.lit(query_scope == "above").alias("include_above"),
-                    pl.lit(entry.name).alias("raw_file"),
-                    pl.lit(entry.sha256).alias("raw_sha256"),
-                    pl.int_range(pl.len(), dtype=pl.Int32).alias("record_index"),
-                )
-            )
+            frames.append(answer.frame)
+            for column, value in zip(
+                lineage, (ars, query_scope == "above", entry.name, entry.sha256), strict=True
+            ):
+                lineage[column].append(value)
     if not frames:
         return pl.DataFrame(schema={**dashboard.SCHEMA, **LINEAGE})
-    return pl.concat(frames, how="vertical")
+    # The lineage of each file, repeated over its rows, in one pass over the concatenated
+    # frame (a with_columns per file cost a fifth of the read for a Land of 2,000 queries).
+    heights = np.array([frame.height for frame in frames], dtype=np.int64)
+    starts = np.cumsum(heights) - heights
+    record_index = np.arange(int(heights.sum()), dtype=np.int64) - np.repeat(starts, heights)
+    file_of_row = np.repeat(np.arange(len(frames)), heights)
+    columns = [
+        pl.Series(column, values, LINEAGE[column]).gather(file_of_row)
+        for column, values in lineage.items()
+    ]
+    return pl.concat(frames, how="vertical").hstack(
+        [*columns, pl.Series("record_index", record_index, dtype=pl.Int32)]
+    )
 
 
 LINEAGE = {
