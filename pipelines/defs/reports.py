@@ -6,8 +6,9 @@ import dagster as dg
 from pipelines.defs.publish import published_warehouse
 from pipelines.publication.inputs import read_inputs, write_inputs
 from pipelines.publication.publish import current_publication
-from pipelines.reports import build_reports
+from pipelines.reports import PilotLandMissing, build_reports
 from pipelines.reports.build import reports_root
+from pipelines.reports.data import PILOT_LAND
 from pipelines.resources import OzgSettings
 
 
@@ -26,7 +27,20 @@ from pipelines.resources import OzgSettings
 def published_reports(ozg: OzgSettings) -> dg.MaterializeResult:
     settings = ozg.settings()
     built_from = read_inputs(current_publication(settings.data_dir))
-    result = build_reports(settings.data_dir)
+    try:
+        result = build_reports(settings.data_dir)
+    except PilotLandMissing as missing:
+        # A run over other Länder only: the marts are published, the reports (about the
+        # pilot Kommunen) stay as they were, and the run says why.
+        if built_from is not None:
+            write_inputs(reports_root(settings.data_dir), built_from)
+        return dg.MaterializeResult(
+            metadata={
+                "mode": settings.mode,
+                "empty_reason": f"keine Berichte erzeugt: {missing} (die Berichte gelten den "
+                f"Pilotkommunen in Land {PILOT_LAND})",
+            }
+        )
     if built_from is not None:  # every page is written: the reports are of that publication
         write_inputs(reports_root(settings.data_dir), built_from)
     return dg.MaterializeResult(

@@ -7,6 +7,6 @@ The last layer: reads ``data/published/`` (``data.py``) and the mart definitions
 No Dagster here: the ``reports`` asset and ``ozg report`` call ``build_reports``."""
 
 from pipelines.reports.build import ReportResult, build_reports, reports_root
-from pipelines.reports.data import ReportError
+from pipelines.reports.data import PilotLandMissing, ReportError
 
-__all__ = ["ReportError", "ReportResult", "build_reports", "reports_root"]
+__all__ = ["PilotLandMissing", "ReportError", "ReportResult", "build_reports", "reports_root"]

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from pipelines.publication.publish import published_dir
-from pipelines.reports.data import PublishedMarts, ReportError
+from pipelines.reports.data import PilotLandMissing, PublishedMarts, ReportError
 from pipelines.reports.index import index_context
 from pipelines.reports.leer import empty_cause
 from pipelines.reports.methode import method_context
@@ -173,7 +173,7 @@ def _build_empty_reports(
     """Every page the facilitators expect, each explaining why there are no figures."""
     delivered = marts.delivered_snapshots()
     if not delivered:
-        raise ReportError(
+        raise PilotLandMissing(
             f"die veröffentlichten Marts enthalten keinen Stichtag für Land {marts.land}"
         )
     chosen = snapshot if snapshot in delivered else delivered[-1]

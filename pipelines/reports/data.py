@@ -33,6 +33,11 @@ class ReportError(RuntimeError):
     """A report cannot be built (nothing published, unknown snapshot or ARS)."""
 
 
+class PilotLandMissing(ReportError):
+    """The published marts hold no Stichtag of the pilots' Land: a run over other Länder
+    only, about which the workshop reports have nothing to say."""
+
+
 class PublishedMarts:
     """The published marts as the workshop reports see them: the pilots' Land only."""
 

@@ -687,3 +687,42 @@ def test_ozg_report_on_empty_marts_exits_zero_and_names_the_cause(empty_publicat
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Hinweis:" in done.stdout
     assert "competence_matrix.csv" in done.stdout
+
+
+@pytest.fixture(scope="module")
+def publication_without_pilot_land(
+    data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A publication of a run over other Länder only: the run's marts without any row of
+    the pilots' Land (a copy, edited with DuckDB)."""
+    copy = tmp_path_factory.mktemp("without_pilot_land")
+    (copy / "published").mkdir()
+    database = copy / "published" / "ozg.duckdb"
+    database.write_bytes((data_dir / "published" / "ozg.duckdb").read_bytes())
+    with duckdb.connect(str(database)) as con:
+        for (mart,) in con.execute(
+            "select table_name from information_schema.columns "
+            "where table_schema = 'marts' and column_name = 'land'"
+        ).fetchall():
+            con.execute(f"delete from marts.{mart} where land = ?", [PILOT_LAND])
+    return copy
+
+
+def test_a_publication_without_the_pilot_land_skips_the_reports_with_a_reason(
+    publication_without_pilot_land: Path,
+) -> None:
+    from pipelines.defs.reports import published_reports
+    from pipelines.reports import PilotLandMissing, build_reports
+    from pipelines.resources import OzgSettings
+
+    with pytest.raises(PilotLandMissing, match=f"keinen Stichtag für Land {PILOT_LAND}"):
+        build_reports(publication_without_pilot_land)
+    # The publish job's reports step does not fail the run: it says why there are none.
+    result = published_reports(ozg=OzgSettings(data_dir=str(publication_without_pilot_land)))
+    reason = result.metadata["empty_reason"]
+    assert reason.startswith("keine Berichte erzeugt: ") and PILOT_LAND in reason, reason
+    assert not (publication_without_pilot_land / "published" / "reports").exists()
+    # `ozg report` on it fails with the same one-line reason.
+    done = _ozg(["report"], publication_without_pilot_land)
+    assert done.returncode != 0
+    assert f"keinen Stichtag für Land {PILOT_LAND}" in done.stderr
