@@ -13,6 +13,7 @@ project (lineage, SQL, the warehouse catalog) as one static page next to the Met
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -23,10 +24,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from sources.files import atomic_copy
+from sources.files import atomic_copy, atomic_write_text, files_under
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"  # = DbtProject.manifest_path
@@ -70,11 +72,30 @@ def ensure_manifest(*, force: bool = False, data_dir: Path | None = None) -> Pat
     from filelock import FileLock
 
     DBT_PROJECT_DIR.joinpath("target").mkdir(exist_ok=True)
+    environment = dbt_environment(data_dir) if data_dir is not None else {}
+    key = _parse_key(environment)
+    stamp = DBT_PROJECT_DIR / "target" / ".parse-key"
     # Concurrent processes share target/: parse one at a time.
     with FileLock(str(DBT_PROJECT_DIR / "target" / ".parse.lock")):
-        if force or not MANIFEST_PATH.exists():
-            _parse(dbt_environment(data_dir) if data_dir is not None else {})
+        unchanged = MANIFEST_PATH.exists() and stamp.exists() and stamp.read_text() == key
+        if not MANIFEST_PATH.exists() or (force and not unchanged):
+            stamp.unlink(missing_ok=True)
+            _parse(environment)
+            atomic_write_text(stamp, key)
     return MANIFEST_PATH
+
+
+def _parse_key(environment: dict[str, str]) -> str:
+    """What a parse depends on: every file of the dbt project (not its build output), the
+    environment it sees and the dbt version. Equal keys give the same manifest, so a forced
+    parse with an unchanged key is skipped (dbt's own start and partial-parse check take
+    about 5 s)."""
+    digest = hashlib.sha256(json.dumps(environment, sort_keys=True).encode())
+    digest.update(version("dbt-core").encode())
+    for path in files_under(DBT_PROJECT_DIR, skip=("target", "logs", "dbt_packages")):
+        digest.update(path.relative_to(DBT_PROJECT_DIR).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 # What a parse leaves in target/ that later runs read (the partial-parse state makes the

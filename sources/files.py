@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 TMP_PREFIX = ".tmp-"  # temporary files start with this (tests look for leftovers)
@@ -46,3 +46,14 @@ def atomic_write_text(path: Path, text: str) -> Path:
 
 def atomic_copy(source: Path, target: Path) -> Path:
     return atomic_write(target, lambda tmp: shutil.copyfile(source, tmp))
+
+
+def files_under(root: Path, *, skip: Iterable[str] = ()) -> list[Path]:
+    """Every file below ``root``, sorted, without descending into directories named in
+    ``skip`` (a dbt ``target/`` of build output can hold gigabytes nobody needs to list)."""
+    skipped = set(skip)
+    found: list[Path] = []
+    for directory, subdirectories, names in os.walk(root):
+        subdirectories[:] = [name for name in subdirectories if name not in skipped]
+        found.extend(Path(directory, name) for name in names)
+    return sorted(found)

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from sources.files import atomic_write_text
+from sources.files import atomic_write_text, files_under
 
 ROOT = Path(__file__).resolve().parents[2]
 INPUTS_FILE = "inputs.json"
@@ -58,12 +58,12 @@ def publication_inputs(data_dir: Path, mode: str) -> str:
     digest = hashlib.sha256(f"mode={mode}\n".encode())
     data_dir = Path(data_dir)
     for relative in LAKE_DIRS:
-        for path in _files(data_dir / relative, skip=UNREAD_DIRS):
+        for path in files_under(data_dir / relative, skip=UNREAD_DIRS):
             stat = path.stat()
             name = path.relative_to(data_dir).as_posix()
             digest.update(f"{name}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
     for relative in CODE_DIRS:
-        for path in _files(ROOT / relative, skip=NOT_CODE):
+        for path in files_under(ROOT / relative, skip=NOT_CODE):
             digest.update(f"{path.relative_to(ROOT).as_posix()}\n".encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     for library in LIBRARIES:
@@ -72,15 +72,6 @@ def publication_inputs(data_dir: Path, mode: str) -> str:
         except PackageNotFoundError:
             digest.update(f"{library} missing\n".encode())
     return digest.hexdigest()
-
-
-def _files(root: Path, *, skip: Iterable[str]) -> list[Path]:
-    skipped = set(skip)
-    return sorted(
-        path
-        for path in root.rglob("*")
-        if path.is_file() and not skipped.intersection(path.relative_to(root).parts)
-    )
 
 
 def write_inputs(directory: Path, inputs: str) -> Path:

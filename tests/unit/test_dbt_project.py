@@ -149,3 +149,25 @@ def test_dbt_docs_page_embeds_the_project_and_the_warehouse_catalog(tmp_path: Pa
     html = page.read_text(encoding="utf-8")
     assert "exposure.ozg.steckbriefe" in html  # the project (manifest) …
     assert '"land_median": {"type": "DOUBLE"' in html  # … and the warehouse catalog
+
+
+def test_the_parse_key_follows_the_project_files_and_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ensure_manifest skips a forced parse while the key is unchanged: the key must change
+    with every project file and the environment, not with build output."""
+    from pipelines import warehouse
+
+    project = tmp_path / "dbt_project"
+    (project / "models").mkdir(parents=True)
+    (project / "models" / "m.sql").write_text("select 1", "utf-8")
+    monkeypatch.setattr(warehouse, "DBT_PROJECT_DIR", project)
+    environment = {"OZG_DATA_DIR_ABS": "/a"}
+    key = warehouse._parse_key(environment)
+    for output in ("target/manifest.json", "logs/dbt.log", "target/ozg_dbt-1/run.json"):
+        (project / output).parent.mkdir(parents=True, exist_ok=True)
+        (project / output).write_text("{}", "utf-8")
+    assert warehouse._parse_key(environment) == key
+    assert warehouse._parse_key({"OZG_DATA_DIR_ABS": "/b"}) != key
+    (project / "models" / "m.sql").write_text("select 2", "utf-8")
+    assert warehouse._parse_key(environment) != key
