@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 # fixture full_sample_run share one (tests/conftest.py); slow groups are handed out first.
 PYTEST_PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
 
-.PHONY: run test test-fast lint bytecode dev validate clean
+.PHONY: run test test-fast lint bytecode bench dev validate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ test-fast: lint
 lint: bytecode
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Not part of `make test`: real sample runs for minutes, stage by stage, against the goals of
+# issue 14; prints and writes BENCHMARKS.md, ends with TARGET lines. BENCH_ARGS=--quick: Hessen
+# × 1 snapshot only (benchmarks/pipeline_benchmark.py lists the options).
+bench: bytecode
+	$(BIN)/python -m benchmarks.pipeline_benchmark $(BENCH_ARGS)
 
 validate: $(STAMP)
 	$(BIN)/dagster definitions validate -w workspace.yaml

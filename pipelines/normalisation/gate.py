@@ -15,6 +15,7 @@ next to it (``<land>__<snapshot>__<table>.gx.json``). Both are written atomicall
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -86,6 +87,7 @@ def run_gate(
         unknown_fields=normalized.unknown_fields,
     )
     bounds = previous_bounds(lake, table, snapshot)
+    started = time.time()
     validation = suites.validate(
         table,
         normalized.table,
@@ -93,7 +95,10 @@ def run_gate(
         {**parameters, **{k: v for k, v in bounds.items() if k != "previous_rows"}},
         land=land,
     )
-    _write_validation(lake, validation, normalized, bounds)
+    # When and how long great-expectations ran: lets benchmarks/ tell validation apart from
+    # normalisation inside the one normalised asset step.
+    timing = {"validation_started_at": started, "validation_s": time.time() - started}
+    _write_validation(lake, validation, normalized, bounds, timing)
     # A rejected attempt is kept for inspection; the promoted partition stays as it was.
     crash_point("before_promotion")
     path = lake.promote(table, snapshot) if validation.passed else lake.reject(table, snapshot)
@@ -141,7 +146,11 @@ def gx_result_path(lake: Lake, table: str, snapshot: date) -> Path:
 
 
 def _write_validation(
-    lake: Lake, validation: suites.Validation, normalized: Normalized, bounds: dict[str, Any]
+    lake: Lake,
+    validation: suites.Validation,
+    normalized: Normalized,
+    bounds: dict[str, Any],
+    timing: dict[str, float],
 ) -> None:
     snapshot = date.fromisoformat(validation.snapshot)
     path = lake.validation_path(validation.table, snapshot)
@@ -158,6 +167,7 @@ def _write_validation(
         "unknown_fields": unknown_field_list(normalized),
         "ars_not_in_gebietsstand": ars_not_in_gebietsstand(normalized),
         "previous_rows": bounds["previous_rows"],
+        "timing": timing,
         "sample": bool(normalized.table["sample"].any()) if normalized.table.height else None,
         "gx_result": gx_result_path(lake, validation.table, snapshot).name
         if validation.gx_result is not None
