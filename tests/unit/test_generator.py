@@ -108,10 +108,22 @@ def _digest(universe: gen.SampleUniverse) -> str:
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
 
 
-def _is_online(record: dict[str, object]) -> bool:
+def is_online(record: dict[str, object]) -> bool:
     # Definition v1 after repairing case and whitespace variants.
     status = str(record["online_status"]).strip().lower()
     return bool(str(record["url"] or "").strip()) and status == "ok"
+
+
+def first_online_from_records(universe: gen.SampleUniverse, ars: str) -> dict[str, date]:
+    """Per LeiKa key the first snapshot whose records show ``ars`` online (its own entries
+    and those above it, as the citizen view)."""
+    first: dict[str, date] = {}
+    for t in universe.snapshots:
+        records = universe.dashboard_records(t, ars, include_above=True, include_below=False)
+        for record in records:
+            if is_online(record):
+                first.setdefault(str(record["leika_key"]), t)
+    return first
 
 
 def test_same_seed_is_deterministic(universe: gen.SampleUniverse) -> None:
@@ -195,7 +207,7 @@ def test_rollout_grows_and_some_service_is_withdrawn(
     pairs_by_snapshot = []
     for t in universe.snapshots:
         records = _all_records(universe, t)
-        online.append(sum(_is_online(r) for r in records))
+        online.append(sum(is_online(r) for r in records))
         pairs_by_snapshot.append({(r["ars"], r["leika_key"]) for r in records})
     steps = [b - a for a, b in pairwise(online)]
     assert online[-1] > online[0] * 1.1
@@ -212,12 +224,7 @@ def test_first_online_snapshot_matches_records(
     universe: gen.SampleUniverse, ground_truth: pl.DataFrame
 ) -> None:
     for ars in CHECKED_ARS:
-        first: dict[str, date] = {}
-        for t in universe.snapshots:
-            records = universe.dashboard_records(t, ars, include_above=True, include_below=False)
-            for record in records:
-                if _is_online(record):
-                    first.setdefault(str(record["leika_key"]), t)
+        first = first_online_from_records(universe, ars)
         truth = ground_truth.filter(pl.col("ars") == ars)
         assert truth.height > 80
         for key, observed in zip(truth["leika_key"], truth["first_online_snapshot"], strict=True):
@@ -284,7 +291,7 @@ def test_flaechendeckung_consistent_in_one_kreis(universe: gen.SampleUniverse) -
     online_in: dict[str, set[str]] = {}
     for ars in members:
         records = universe.dashboard_records(t, ars, include_above=True, include_below=False)
-        online_in[ars] = {str(r["leika_key"]) for r in records if _is_online(r)}
+        online_in[ars] = {str(r["leika_key"]) for r in records if is_online(r)}
     everywhere = set.intersection(*online_in.values())
     below = universe.dashboard_records(t, kreis, include_above=False, include_below=True)
     for record in below:

@@ -11,6 +11,7 @@ from datetime import date
 
 import polars as pl
 import pytest
+from test_generator import first_online_from_records, is_online
 
 from sources import replay
 from sources.config import LAENDER, Settings, check_sample_scope
@@ -73,12 +74,6 @@ def _land_digest(universe: gen.SampleUniverse) -> str:
     payload = [_land_records(universe, t) for t in (FIRST, LAST)]
     frames = (universe.ground_truth(), universe.kommunen(), universe.defects())
     return _sha([payload, universe.ars_list(), *(frame.write_csv() for frame in frames)])
-
-
-def _is_online(record: dict[str, object]) -> bool:
-    # Definition v1 after repairing case and whitespace variants.
-    status = str(record["online_status"]).strip().lower()
-    return bool(str(record["url"] or "").strip()) and status == "ok"
 
 
 def _gv100ad(land: str) -> dict[str, set[str]]:
@@ -258,7 +253,7 @@ def test_a_stadtstaat_s_ars_holds_land_and_city_entries() -> None:
     own = {
         r["art_flaechendeckung"]
         for r in records
-        if r["ars_name"] == "Berlin, Stadt" and _is_online(r)
+        if r["ars_name"] == "Berlin, Stadt" and is_online(r)
     }
     assert own <= {"landesweit flächendeckend", "nicht in Auswertung berücksichtigt"}
     assert "landesweit flächendeckend" in own
@@ -273,12 +268,7 @@ def test_first_online_snapshot_matches_records(land: str) -> None:
     truth = universe.ground_truth()
     checked = 0
     for ars in sorted(set(truth["ars"])):
-        first: dict[str, date] = {}
-        for t in universe.snapshots:
-            records = universe.dashboard_records(t, ars, include_above=True, include_below=False)
-            for record in records:
-                if _is_online(record):
-                    first.setdefault(str(record["leika_key"]), t)
+        first = first_online_from_records(universe, ars)
         rows = truth.filter(pl.col("ars") == ars)
         assert rows.height > 80
         for key, observed in zip(rows["leika_key"], rows["first_online_snapshot"], strict=True):
@@ -320,7 +310,7 @@ def test_flaechendeckung_consistent_in_a_saarland_kreis(saarland: gen.SampleUniv
         online = []
         for ars in in_kreis.filter(pl.col("kind") != "landkreis")["ars"]:
             view = saarland.dashboard_records(t, ars, include_above=True, include_below=False)
-            online.append({str(r["leika_key"]) for r in view if _is_online(r)})
+            online.append({str(r["leika_key"]) for r in view if is_online(r)})
         everywhere = set.intersection(*online)
         below = saarland.dashboard_records(t, kreis, include_above=False, include_below=True)
         for record in below:
