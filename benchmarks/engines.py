@@ -463,28 +463,20 @@ def pandas_to_polars(table: Any) -> pl.DataFrame:
 # -- validation, as the gate runs it ----------------------------------------------------------
 def validation_parameters(run_dir: Path, partition: Partition) -> dict[str, Any]:
     """The parameters ``tables.build_verfuegbarkeit`` and ``gate.run_gate`` pass to
-    ``suites.validate`` for this partition of the run in ``run_dir``."""
-    settings = Settings(mode="sample", data_dir=run_dir, land=LAND, lands=(LAND,))
-    lake = Lake(settings.data_dir, LAND)
-    gebiete = partition.gebiete
-    leistungen = lake.read("leistungen", partition.snapshot)
+    ``suites.validate`` for this partition of the run in ``run_dir`` (the same function,
+    on the project's own normalisation of it)."""
+    lake = Lake(run_dir, LAND)
     landing = partition.landing()
-    entries = ingest.read_dashboard(landing)
-    in_scope = gebiete.filter(
-        (pl.col("land") == LAND)
-        & pl.col("ebene").is_in(["Kreis", "Gemeinde"])
-        & (pl.col("bevoelkerung") > 0)
+    parameters = tables.verfuegbarkeit_parameters(
+        LAND,
+        landing,
+        ingest.read_dashboard(landing),
+        run_polars(partition).table,
+        partition.gebiete,
+        lake.read("leistungen", partition.snapshot),
     )
-    answered_empty = tables._answered_empty(landing, entries)
-    if len(answered_empty) > tables.EMPTY_ANSWER_LIMIT * len(in_scope):
-        answered_empty = set()
     bounds = gate.previous_bounds(lake, "verfuegbarkeit", partition.snapshot)
-    return {
-        "known_ars": sorted({BUND_ARS, *gebiete["ars"].to_list()}),
-        "known_leika": leistungen["leika_key"].to_list(),
-        "required_query_ars": sorted(set(in_scope["ars"].to_list()) - answered_empty),
-        **{k: v for k, v in bounds.items() if k != "previous_rows"},
-    }
+    return {**parameters, **{k: v for k, v in bounds.items() if k != "previous_rows"}}
 
 
 def run_validation(table: pl.DataFrame, snapshot: date, parameters: dict[str, Any]) -> None:

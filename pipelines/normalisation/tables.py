@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -103,8 +104,26 @@ def build_verfuegbarkeit(settings: Settings, snapshot: date) -> GateResult:
     result = normalizers.verfuegbarkeit.normalize_verfuegbarkeit(
         entries, snapshot, gebiete, sample=_sample(settings)
     ).with_unknown_fields("verfuegbarkeit", snapshot, [drift], sample=_sample(settings))
+    parameters = verfuegbarkeit_parameters(
+        settings.land, landing, entries, result.table, gebiete, leistungen
+    )
+    return _finish(
+        lake, run_gate(lake, "verfuegbarkeit", snapshot, result, parameters, land=settings.land)
+    )
+
+
+def verfuegbarkeit_parameters(
+    land: str,
+    landing: SnapshotLanding,
+    entries: pl.DataFrame,
+    table: pl.DataFrame,
+    gebiete: pl.DataFrame,
+    leistungen: pl.DataFrame,
+) -> dict[str, Any]:
+    """The suite parameters of a ``verfuegbarkeit`` partition: ``table`` normalised from the
+    landed ``entries`` of ``landing``, checked against ``gebiete`` and ``leistungen``."""
     in_scope = gebiete.filter(
-        (pl.col("land") == settings.land)
+        (pl.col("land") == land)
         & pl.col("ebene").is_in(["Kreis", "Gemeinde"])
         & (pl.col("bevoelkerung") > 0)  # uninhabited gemeindefreie Gebiete have no entries
     )
@@ -116,14 +135,11 @@ def build_verfuegbarkeit(settings: Settings, snapshot: date) -> GateResult:
         # Most of the Land answered empty: the pull itself is suspect (wrong host, a Land
         # the API does not cover); every missing query is named by the gate.
         answered_empty = set()
-    parameters = {
-        "known_ars": known_among({BUND_ARS, *gebiete["ars"]}, result.table["ars"]),
-        "known_leika": known_among(leistungen["leika_key"], result.table["leika_key"]),
+    return {
+        "known_ars": known_among({BUND_ARS, *gebiete["ars"]}, table["ars"]),
+        "known_leika": known_among(leistungen["leika_key"], table["leika_key"]),
         "required_query_ars": sorted(set(in_scope["ars"].to_list()) - answered_empty),
     }
-    return _finish(
-        lake, run_gate(lake, "verfuegbarkeit", snapshot, result, parameters, land=settings.land)
-    )
 
 
 def known_among(known: Iterable[str | None], column: pl.Series) -> list[str]:
