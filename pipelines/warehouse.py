@@ -28,7 +28,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from sources.files import atomic_copy, atomic_write_text, files_under
+from sources.files import atomic_copy, atomic_write_text, hash_files
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"  # = DbtProject.manifest_path
@@ -92,9 +92,9 @@ def _parse_key(environment: dict[str, str]) -> str:
     about 5 s)."""
     digest = hashlib.sha256(json.dumps(environment, sort_keys=True).encode())
     digest.update(version("dbt-core").encode())
-    for path in files_under(DBT_PROJECT_DIR, skip=("target", "logs", "dbt_packages")):
-        digest.update(path.relative_to(DBT_PROJECT_DIR).as_posix().encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    hash_files(
+        digest, DBT_PROJECT_DIR, skip=("target", "logs", "dbt_packages"), names_from=DBT_PROJECT_DIR
+    )
     return digest.hexdigest()
 
 

@@ -11,11 +11,13 @@ because the raw landing needs it and ``sources/`` imports nothing from ``pipelin
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 TMP_PREFIX = ".tmp-"  # temporary files start with this (tests look for leftovers)
 
@@ -57,3 +59,11 @@ def files_under(root: Path, *, skip: Iterable[str] = ()) -> list[Path]:
         subdirectories[:] = [name for name in subdirectories if name not in skipped]
         found.extend(Path(directory, name) for name in names)
     return sorted(found)
+
+
+def hash_files(digest: Any, root: Path, *, skip: Iterable[str] = (), names_from: Path) -> None:
+    """Feed every file below ``root`` (as in ``files_under``) into ``digest``: its path
+    relative to ``names_from`` and the sha256 of its content."""
+    for path in files_under(root, skip=skip):
+        digest.update(path.relative_to(names_from).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from sources.files import atomic_write_text, files_under
+from sources.files import atomic_write_text, files_under, hash_files
 
 ROOT = Path(__file__).resolve().parents[2]
 INPUTS_FILE = "inputs.json"
@@ -63,9 +63,7 @@ def publication_inputs(data_dir: Path, mode: str) -> str:
             name = path.relative_to(data_dir).as_posix()
             digest.update(f"{name}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
     for relative in CODE_DIRS:
-        for path in files_under(ROOT / relative, skip=NOT_CODE):
-            digest.update(f"{path.relative_to(ROOT).as_posix()}\n".encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        hash_files(digest, ROOT / relative, skip=NOT_CODE, names_from=ROOT)
     for library in LIBRARIES:
         try:
             digest.update(f"{library}=={version(library)}\n".encode())
