@@ -73,15 +73,17 @@ def ensure_manifest(*, force: bool = False, data_dir: Path | None = None) -> Pat
 
     DBT_PROJECT_DIR.joinpath("target").mkdir(exist_ok=True)
     environment = dbt_environment(data_dir) if data_dir is not None else {}
-    key = _parse_key(environment)
     stamp = DBT_PROJECT_DIR / "target" / ".parse-key"
     # Concurrent processes share target/: parse one at a time.
     with FileLock(str(DBT_PROJECT_DIR / "target" / ".parse.lock")):
-        unchanged = MANIFEST_PATH.exists() and stamp.exists() and stamp.read_text() == key
-        if not MANIFEST_PATH.exists() or (force and not unchanged):
-            stamp.unlink(missing_ok=True)
-            _parse(environment)
-            atomic_write_text(stamp, key)
+        if MANIFEST_PATH.exists() and not force:
+            return MANIFEST_PATH  # the definitions' import: no key to compute
+        key = _parse_key(environment)
+        if MANIFEST_PATH.exists() and stamp.exists() and stamp.read_text() == key:
+            return MANIFEST_PATH
+        stamp.unlink(missing_ok=True)
+        _parse(environment)
+        atomic_write_text(stamp, key)
     return MANIFEST_PATH
 
 
