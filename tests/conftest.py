@@ -80,7 +80,7 @@ def full_sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "run"],
         cwd=ROOT,
-        env=_clean_env(data),
+        env=clean_env(data),
         capture_output=True,
         text=True,
         timeout=1200,
@@ -91,7 +91,7 @@ def full_sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data
 
 
-def _clean_env(data_dir: Path) -> dict[str, str]:
+def clean_env(data_dir: Path) -> dict[str, str]:
     """The caller's environment without OZG_* and DAGSTER_HOME (the CLI's defaults apply)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OZG_", "DAGSTER_HOME"))}
     env["OZG_DATA_DIR"] = str(data_dir)
@@ -117,7 +117,7 @@ def one_snapshot_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -
             done = subprocess.run(
                 [sys.executable, "-m", "pipelines.cli", "run", "--snapshot", REFERENCE_SNAPSHOT],
                 cwd=ROOT,
-                env=_clean_env(target / "data"),
+                env=clean_env(target / "data"),
                 capture_output=True,
                 text=True,
                 timeout=1200,

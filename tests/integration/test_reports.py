@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import pytest
 from browser import chromium_context
-from conftest import REFERENCE_SNAPSHOT, copy_run
+from conftest import REFERENCE_SNAPSHOT, clean_env, copy_run
 from openpyxl import load_workbook
 
 from pipelines.reports.data import PILOT_LAND
@@ -41,17 +41,11 @@ NON_PILOT = "064120000000"  # Frankfurt am Main: a Steckbrief on request
 pytestmark = pytest.mark.slow
 
 
-def _clean_env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OZG_", "DAGSTER_HOME"))}
-    env["OZG_DATA_DIR"] = str(data_dir)
-    return env
-
-
 def _ozg(args: list[str], data_dir: Path, timeout: int = 1200) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pipelines.cli", *args],
         cwd=ROOT,
-        env=_clean_env(data_dir),
+        env=clean_env(data_dir),
         capture_output=True,
         text=True,
         timeout=timeout,
