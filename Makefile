@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 # fixture full_sample_run share one (tests/conftest.py); slow groups are handed out first.
 PYTEST_PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
 
-.PHONY: run test test-fast lint bytecode bench dev validate clean
+.PHONY: run test test-fast test-postgres lint bytecode bench dev validate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ test: lint
 
 test-fast: lint
 	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile --durations=15
+
+# The PostgreSQL tests alone (each xdist worker starts its own server on 127.0.0.1, or uses
+# OZG_TEST_POSTGRES_DSN); Debian's postgresql package provides the server binaries.
+test-postgres: bytecode
+	$(BIN)/python -m pytest -m postgres $(PYTEST_PARALLEL) --durations=15
 
 lint: bytecode
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,33 @@ def local_server() -> Iterator[LocalServer]:
     """A scripted HTTP server on 127.0.0.1 (see ``tests/http_server.py``)."""
     with LocalServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """A real PostgreSQL server: ``OZG_TEST_POSTGRES_DSN``, else a throwaway one of this
+    worker's (``tests/postgres_server.py``). Tests own their schemas and drop nothing else."""
+    given = os.environ.get("OZG_TEST_POSTGRES_DSN")
+    if given:
+        yield given
+        return
+    import postgres_server
+
+    try:
+        postgres_server.bin_dir()
+    except postgres_server.PostgresUnavailable as missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true requires the PostgreSQL tests: {missing}")
+        pytest.skip(str(missing))
+    # Not under pytest's basetemp: that is private to the user, and a root run hands the data
+    # directory to the system user ``postgres`` (initdb refuses root).
+    base = Path(tempfile.mkdtemp(prefix="ozg-postgres-"))
+    try:
+        server = postgres_server.start(base)
+        yield server.dsn
+    finally:
+        postgres_server.stop(base)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
