@@ -12,6 +12,7 @@ warehouse file, and every step touching it runs in the ``duckdb`` pool.
 
 import json
 import os
+import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,7 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, ozg: OzgSe
         failure = error
     finally:
         release_warehouse()
+        prune_invocations(Path(invocation.target_path))
     yield from with_table_metadata(events, invocation.manifest, warehouse)
     if failure is not None:
         detail = first_dbt_error(invocation.target_path)
@@ -133,6 +135,26 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, ozg: OzgSe
         # dbt's own reason replaces dagster-dbt's "the dbt process failed" (the CLI shows the
         # innermost error of a step; the full dbt log is referenced next to it).
         raise DbtBuildFailed(detail) from None
+
+
+# dagster-dbt gives every invocation its own target directory (``<op>-<run>-<hash>``, 8–12 MB
+# of compiled SQL, run results and logs); nothing removes them, and a year of daily runs
+# would fill the disk. The newest few of each op stay for reading a failure afterwards.
+KEEP_INVOCATIONS = 3
+
+
+def prune_invocations(current: Path, keep: int = KEEP_INVOCATIONS) -> list[Path]:
+    """Remove all but the ``keep`` newest target directories of ``current``'s op (the one
+    just used is the newest); returns what was removed."""
+    op = current.name.split("-", 1)[0]
+    siblings = [
+        p for p in current.parent.glob(f"{op}-*") if p.is_dir() and p.name.split("-", 1)[0] == op
+    ]
+    siblings.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    stale = [p for p in siblings[keep:] if p != current]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
 
 
 class DbtBuildFailed(RuntimeError):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from pipelines.defs.marts import first_dbt_error, with_table_metadata
+from pipelines.defs.marts import first_dbt_error, prune_invocations, with_table_metadata
 
 
 def _node(name: str, schema: str, materialized: str) -> dict[str, object]:
@@ -81,3 +82,24 @@ def test_a_failed_build_is_reported_with_dbts_first_error(tmp_path: Path) -> Non
         'dbt model.ozg.mart_b: IO Error: Could not write "/d/ozg.duckdb": No space left on device'
     )
     assert first_dbt_error(tmp_path / "missing") is None
+
+
+def test_old_invocation_directories_of_the_op_are_pruned(tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    names = [f"ozg_dbt-run{i}-abc{i}" for i in range(6)] + ["ozg_dbt_analyse-run0-def0"]
+    for age, name in enumerate(names):
+        (target / name).mkdir(parents=True)
+        (target / name / "run_results.json").write_text("{}")
+        os.utime(target / name, ns=(age * 10**9, age * 10**9))  # later = newer
+    (target / "manifest.json").write_text("{}")
+    current = target / "ozg_dbt-run5-abc5"
+    removed = prune_invocations(current, keep=3)
+    assert sorted(p.name for p in removed) == [f"ozg_dbt-run{i}-abc{i}" for i in range(3)]
+    left = sorted(p.name for p in target.iterdir())
+    assert left == [
+        "manifest.json",
+        "ozg_dbt-run3-abc3",
+        "ozg_dbt-run4-abc4",
+        "ozg_dbt-run5-abc5",
+        "ozg_dbt_analyse-run0-def0",  # another op's directory is not this op's to prune
+    ]
