@@ -89,6 +89,22 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     ),
     "OZG_SAMPLE_SEED": ("20251201", "seed of the synthetic sample generator"),
     "OZG_ALERT_WEBHOOK": ("", "URL that receives a JSON failure record when a Dagster run fails"),
+    "OZG_PUBLISH_POSTGRES_DSN": (
+        "",
+        "libpq connection string or URI (`postgresql://user:password@host:5432/db`) of a "
+        "PostgreSQL database; set, every publication also replaces the marts in the schema "
+        "`OZG_PUBLISH_POSTGRES_SCHEMA` atomically (docs/bi-postgres.md); a secret",
+    ),
+    "OZG_PUBLISH_POSTGRES_SCHEMA": (
+        "ozg_marts",
+        "schema the PostgreSQL publication replaces on every publication (lower-case name, "
+        "at most 40 characters; not `public`)",
+    ),
+    "OZG_PUBLISH_POSTGRES_READER": (
+        "ozg_leser",
+        "read-only role granted USAGE on that schema and SELECT on every mart (created "
+        "NOLOGIN if missing; BI logins are made members of it)",
+    ),
     "OZG_RUN_LOCK_TIMEOUT": (
         "3600",
         "seconds an `ozg run` waits for another run on the same data directory "
@@ -103,7 +119,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
 
 # Variables whose values are secrets: never written to manifests, logs, metadata or
 # error messages (``redact``).
-SECRET_VARIABLES = ("OZG_PVOG_CLIENT_ID", "OZG_ALERT_WEBHOOK")
+SECRET_VARIABLES = ("OZG_PVOG_CLIENT_ID", "OZG_ALERT_WEBHOOK", "OZG_PUBLISH_POSTGRES_DSN")
 REDACTED = "[redacted]"
 
 # Sources whose pulls depend on the Land (its ARS); the others are nationwide.

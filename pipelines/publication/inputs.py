@@ -11,7 +11,10 @@ The *publication inputs* of a data directory are one sha256 over
   (models, macros, seeds, tests, YAML) and of the ``pipelines`` and ``sources`` packages
   (conservative: any code change rebuilds), and the installed versions of the libraries
   that compute or write them;
-* the run mode (sample pages say so).
+* the run mode (sample pages say so);
+* the PostgreSQL target when one is configured (``OZG_PUBLISH_POSTGRES_*``: the DSN's
+  keywords without the password, the schema and the read-only role), so that setting or
+  changing it publishes again although the data did not change; unset, nothing is added.
 
 The dbt step records the inputs it built from beside the warehouse (``inputs.json``),
 publication copies that record into the published version, and the reports step, once
@@ -28,6 +31,7 @@ from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from pipelines.postgres.publish import target_from_env
 from sources.files import atomic_write_text, files_under, hash_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +73,9 @@ def publication_inputs(data_dir: Path, mode: str) -> str:
             digest.update(f"{library}=={version(library)}\n".encode())
         except PackageNotFoundError:
             digest.update(f"{library} missing\n".encode())
+    postgres = target_from_env()
+    if postgres is not None:
+        digest.update(f"postgres {postgres.fingerprint()}\n".encode())
     return digest.hexdigest()
 
 

@@ -10,6 +10,17 @@ After a run whose blocking checks all passed:
   sees always belong to one build, even after a run killed half way. Readers that opened
   the old file keep reading it (the previous version is kept), and no reader ever holds a
   lock on the file dbt writes.
+* with a PostgreSQL target (``OZG_PUBLISH_POSTGRES_DSN``, ``pipelines/postgres/publish.py``)
+  every mart of the new version's DuckDB file is also copied into a fresh schema that then
+  replaces the live one (``ozg_marts``) in one transaction. This happens *after* the new
+  version is complete and *before* the ``current`` link flips: the flip is the step's
+  commit point. A failure while writing to PostgreSQL leaves the old PostgreSQL schema
+  live, discards the new version, leaves ``current`` where it was and fails the step with
+  ``PostgresPublicationError`` naming the server, schema and mart; the reports (the next
+  step) are not rendered, so the next run publishes again. A process killed after the
+  PostgreSQL swap and before the flip leaves PostgreSQL one version ahead (its
+  ``_publication`` table names the version, ``publication_id``, which is the
+  ``.versions/<stamp>`` name and is in ``_published.json``); the next run publishes both.
 
 A failed run never reaches this step, so the last published state stays as it was.
 No Dagster here: the ``published/warehouse`` asset wraps ``publish``.
@@ -21,12 +32,14 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from pipelines.postgres.publish import PostgresPublished, PostgresTarget, publish_marts
 from pipelines.publication.inputs import INPUTS_FILE
 from sources.crashpoints import crash_point
 from sources.identifiers import identifier_list, quote_identifier, relation, validate_file_name
@@ -46,6 +59,8 @@ class Published:
     database: Path
     marts_dir: Path
     marts: dict[str, int]  # mart -> rows
+    publication_id: str = ""  # the .versions/<stamp> name
+    postgres: PostgresPublished | None = None  # None: no PostgreSQL target configured
 
 
 def published_dir(data_dir: Path) -> Path:
@@ -120,13 +135,22 @@ def _german_csv_columns(con: duckdb.DuckDBPyConnection, mart: str) -> str:
     )
 
 
-def publish(warehouse: Path, data_dir: Path, *, mode: str) -> Published:
-    """Publish ``warehouse`` (not opened for writing here) under ``data/published``.
+def publish(
+    warehouse: Path,
+    data_dir: Path,
+    *,
+    mode: str,
+    postgres: PostgresTarget | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Published:
+    """Publish ``warehouse`` (not opened for writing here) under ``data/published``, and to
+    ``postgres`` when given (None: nothing touches PostgreSQL).
 
     The copy of the warehouse and the exports are finished in a staging directory, which
     becomes ``.versions/<stamp>``; one ``os.replace`` of the ``current`` symlink then
     publishes both together. A run killed at any moment leaves ``current`` at a complete
-    publication (the previous one, or this one)."""
+    publication (the previous one, or this one). The PostgreSQL schema is swapped between
+    the two (module docstring)."""
     root = published_dir(data_dir)
     versions = root / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
@@ -140,8 +164,11 @@ def publish(warehouse: Path, data_dir: Path, *, mode: str) -> Published:
         if (Path(warehouse).parent / INPUTS_FILE).exists():
             shutil.copyfile(Path(warehouse).parent / INPUTS_FILE, staging / INPUTS_FILE)
         counts = _export_marts(private, staging / MARTS)
+        built_at = datetime.now(UTC)
+        stamp = built_at.strftime("%Y%m%dT%H%M%S%fZ")
         manifest = {
-            "published_at": datetime.now(UTC).isoformat(),
+            "published_at": built_at.isoformat(),
+            "publication_id": stamp,
             "mode": mode,
             "sample": mode == "sample",
             "marts": counts,
@@ -150,11 +177,24 @@ def publish(warehouse: Path, data_dir: Path, *, mode: str) -> Published:
                 if mode == "sample"
                 else "Live-Daten aus den öffentlichen Schnittstellen"
             ),
+            # Where else this version is published (never the DSN: it may hold a password).
+            "postgres": postgres.describe() if postgres is not None else None,
         }
         (staging / MARTS / "_published.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
         )
-        version = versions / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        pg = None
+        if postgres is not None:
+            pg = publish_marts(
+                private,
+                postgres,
+                publication_id=stamp,
+                built_at=built_at,
+                mode=mode,
+                work_dir=staging,
+                log=log,
+            )
+        version = versions / stamp
         os.replace(staging, version)
         crash_point("publication")
         _point(root / CURRENT, Path(VERSIONS) / version.name)
@@ -164,7 +204,7 @@ def publish(warehouse: Path, data_dir: Path, *, mode: str) -> Published:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     _remove_old_versions(versions, keep=2)
-    return Published(root / DATABASE, root / MARTS, counts)
+    return Published(root / DATABASE, root / MARTS, counts, stamp, pg)
 
 
 def _point(link: Path, target: Path) -> None:

@@ -82,7 +82,8 @@ def test_the_manifest_step_prepares_what_the_code_location_loads(tmp_path: Path)
     prepared = manifest.stat().st_mtime_ns
     load = (
         "import pipelines.definitions as d, pipelines.warehouse as w; "
-        "print(w.MANIFEST_PATH); print(len(list(d.build_definitions(d.Settings.from_env()).resolve_all_asset_keys())))"
+        "print(w.MANIFEST_PATH); "
+        "print(len(list(d.build_definitions(d.Settings.from_env()).resolve_all_asset_keys())))"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", load], cwd=context, env=env, capture_output=True, text=True

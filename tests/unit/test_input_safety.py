@@ -399,7 +399,11 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_secret_variables_are_documented_configuration() -> None:
-    assert set(SECRET_VARIABLES) == {"OZG_PVOG_CLIENT_ID", "OZG_ALERT_WEBHOOK"}
+    assert set(SECRET_VARIABLES) == {
+        "OZG_PVOG_CLIENT_ID",
+        "OZG_ALERT_WEBHOOK",
+        "OZG_PUBLISH_POSTGRES_DSN",
+    }
     assert set(SECRET_VARIABLES) <= set(ENVIRONMENT)
 
 
