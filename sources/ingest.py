@@ -90,6 +90,23 @@ def _report(landing: SnapshotLanding, before: int, rows: int, source_url: str) -
     )
 
 
+def _recorded_rows(landing: SnapshotLanding, drift: DriftLog, count: str = "rows") -> int | None:
+    """A reused landing's row count and unknown fields as its manifest recorded them when it
+    completed — the parse of exactly these bytes: every sealed body is first checked against
+    its sha256 (``SnapshotLanding.verify``), so a modified raw file still fails here. The
+    fields are noted in ``drift``. None for a landing still open or forced, or one whose
+    manifest predates the record (the caller parses)."""
+    if not landing.reused:
+        return None
+    summary = landing.manifest().get("summary")
+    if not isinstance(summary, dict) or count not in summary or "unknown_fields" not in summary:
+        return None
+    landing.verify()
+    for field in summary["unknown_fields"]:
+        drift.note(field["field"], field["first_record"], field["url"], count=field["records"])
+    return int(summary[count])
+
+
 # -- Destatis GV100AD ----------------------------------------------------------------------
 GV100AD_GROUP = "gv100ad"
 
@@ -122,20 +139,24 @@ def land_destatis(
             tried = list(client.tried)
         landing.seal(GV100AD_GROUP, landed[:1])
     drift = drift if drift is not None else DriftLog(destatis.SOURCE)
-    frame = read_gv100ad(landing, drift=drift)
-    ((entry, body),) = landing.group_bodies(GV100AD_GROUP)
-    if not landing.is_complete:
-        member = destatis.extract_member(body)
-        landing.complete(
-            records=frame.height,
-            gebietsstand=str(frame["gebietsstand"].max()),
-            edition=client.edition(snapshot).isoformat(),
-            member=member.name,
-            encoding=member.encoding,
-            tried=[{"url": url, "outcome": outcome} for url, outcome in tried],
-            unknown_fields=drift.frame().to_dicts(),
-        )
-    report = _report(landing, before, frame.height, entry.url.split("?", 1)[0])
+    records = _recorded_rows(landing, drift, count="records")
+    if records is None:
+        frame = read_gv100ad(landing, drift=drift)
+        records = frame.height
+        if not landing.is_complete:
+            ((_, body),) = landing.group_bodies(GV100AD_GROUP)
+            member = destatis.extract_member(body)
+            landing.complete(
+                records=records,
+                gebietsstand=str(frame["gebietsstand"].max()),
+                edition=client.edition(snapshot).isoformat(),
+                member=member.name,
+                encoding=member.encoding,
+                tried=[{"url": url, "outcome": outcome} for url, outcome in tried],
+                unknown_fields=drift.frame().to_dicts(),
+            )
+    ((entry, _),) = landing.group_bodies(GV100AD_GROUP)
+    report = _report(landing, before, records, entry.url.split("?", 1)[0])
     return replace(report, unknown_fields=tuple(drift.fields()))
 
 
@@ -269,11 +290,13 @@ def land_dashboard(
             for ars, above in dashboard_queries(settings, [*queried, *api_only])
         ]
         _run_bounded(jobs, settings.http.concurrency)
-    frame = read_dashboard(landing, drift=drift)
+    rows = _recorded_rows(landing, drift)
+    if rows is None:
+        rows = read_dashboard(landing, drift=drift).height
     if not landing.is_complete:
         paged_fallback = sorted(g for g, seal in landing.groups().items() if seal.get("fallback"))
         landing.complete(
-            rows=frame.height,
+            rows=rows,
             queries=len([g for g in landing.groups() if g.startswith("data/")]),
             page_size=size,
             endpoint=endpoint,
@@ -287,7 +310,7 @@ def land_dashboard(
         if endpoint == "export"
         else client.data_url(settings.land_ars)
     )
-    report = _report(landing, before, frame.height, source_url)
+    report = _report(landing, before, rows, source_url)
     return replace(report, unknown_fields=tuple(drift.fields()))
 
 
@@ -477,12 +500,12 @@ def land_pvog(
                 landing.store(name, client.fetch_csv(ars), group=group)
             landing.seal(group, [name])
     drift = drift if drift is not None else DriftLog(pvog.SOURCE)
-    frame = read_pvog(landing, drift=drift)
+    rows = _recorded_rows(landing, drift)
+    if rows is None:
+        rows = read_pvog(landing, drift=drift).height
     if not landing.is_complete:
-        landing.complete(
-            rows=frame.height, ars=pvog_ars(settings), unknown_fields=drift.frame().to_dicts()
-        )
-    report = _report(landing, before, frame.height, client.csv_url())
+        landing.complete(rows=rows, ars=pvog_ars(settings), unknown_fields=drift.frame().to_dicts())
+    report = _report(landing, before, rows, client.csv_url())
     return replace(report, unknown_fields=tuple(drift.fields()))
 
 
@@ -537,21 +560,23 @@ def land_fim(
             name=lambda p, i: f"steckbriefe_p{p}_{i:04d}.json",
         )
     drift = drift if drift is not None else DriftLog(fim.SOURCE)
-    frame = read_fim(landing, drift=drift)
+    rows = _recorded_rows(landing, drift)
+    if rows is None:
+        rows = read_fim(landing, drift=drift).height
     if not landing.is_complete:
         # Items landed against the announced total: an empty page ends paging early.
         items = sum(
             fim.page_info(body, entry.url).count for entry, body in landing.group_bodies(FIM_GROUP)
         )
         landing.complete(
-            rows=frame.height,
+            rows=rows,
             limit=limit,
             path=client.path,
             items=items,
             total_count=landing.sealed(FIM_GROUP)["total"],  # type: ignore[index]
             unknown_fields=drift.frame().to_dicts(),
         )
-    report = _report(landing, before, frame.height, client.url())
+    report = _report(landing, before, rows, client.url())
     return replace(report, unknown_fields=tuple(drift.fields()))
 
 

@@ -247,6 +247,13 @@ class SnapshotLanding:
         for name in seal["entries"]:  # type: ignore[union-attr]
             yield self._entries[name], self.read(name)
 
+    def verify(self) -> None:
+        """Check every body of every sealed group against its sha256 (``read``): raises
+        ``LandingError`` naming the first modified or truncated raw file."""
+        for group in list(self._groups):
+            for _ in self.group_bodies(group):
+                pass
+
     def manifest(self) -> dict[str, object]:
         return json.loads((self.dir / MANIFEST).read_text("utf-8"))
 

@@ -952,7 +952,7 @@ def test_fim_unknown_field_is_drift(local_server: LocalServer, tmp_path: Path) -
     summary = landing(settings, fim.SOURCE).manifest()["summary"]
     assert [f["field"] for f in summary["unknown_fields"]] == ["neu", "ozg.reifegrad"]  # type: ignore[index]
     assert summary["unknown_fields"][0]["records"] == 2  # type: ignore[index]
-    # A reused landing reports the same drift from its stored bodies.
+    # A reused landing reports the same drift, as its manifest recorded it.
     again = ingest.land_fim(settings, SNAPSHOT)
     assert again.reused and again.unknown_fields == report.unknown_fields
 

@@ -267,6 +267,33 @@ def test_complete_snapshot_is_reused_without_requests(
     assert (open_landing(settings, fim.SOURCE).dir / "manifest.json").read_bytes() == manifest
 
 
+def test_a_reused_snapshot_takes_rows_from_its_manifest_after_checking_every_body(
+    local_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serve_pvog(local_server)
+    settings = live(tmp_path, local_server)
+    first = ingest.land_pvog(settings, SNAPSHOT)
+    manifest_path = open_landing(settings, pvog.SOURCE).dir / "manifest.json"
+
+    def no_parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a reused landing was parsed again")
+
+    # (That every body is still checked: test_modified_raw_file_is_detected.)
+    with monkeypatch.context() as patched:
+        patched.setattr(ingest, "read_pvog", no_parse)
+        again = ingest.land_pvog(settings, SNAPSHOT)
+    assert (again.reused, again.rows, again.unknown_fields) == (
+        True,
+        first.rows,
+        first.unknown_fields,
+    )
+    # A manifest from before the record (no unknown_fields in its summary) is parsed.
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    del manifest["summary"]["unknown_fields"]
+    manifest_path.write_text(json.dumps(manifest), "utf-8")
+    assert ingest.land_pvog(settings, SNAPSHOT).rows == first.rows == 933
+
+
 def test_incomplete_snapshot_is_resumed(
     local_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
