@@ -6,9 +6,11 @@
 
 Sample mode (the default) runs every sample snapshot offline (any of the 16 Länder); live mode
 runs one snapshot (default: the current month) per Land against the configured public
-APIs. The marts and the published warehouse cover every Land in the lake. Exits
-non-zero with a one-line reason on failure. ``ozg report`` renders the workshop reports
-from the published marts without running the pipeline.
+APIs. Each snapshot's nationwide sources (GV100AD, FIM) land first, in one run per
+snapshot, then each Land × snapshot partition, then the publish job once. The marts and the
+published warehouse cover every Land in the lake. Exits non-zero with a one-line reason on
+failure. ``ozg report`` renders the workshop reports from the published marts without
+running the pipeline.
 """
 
 from __future__ import annotations
@@ -43,10 +45,13 @@ from sources.paging import PROGRESS_LOGGER
 
 @dataclass
 class SnapshotOutcome:
-    land: str
+    land: str | None  # None: the snapshot's nationwide partition
     snapshot: str
     seconds: float
     rows: dict[str, int] = field(default_factory=dict)
+
+
+NATIONWIDE_LABEL = "bundesweit"  # in place of the Land in the lines of a nationwide partition
 
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -153,10 +158,46 @@ def _failure_reason(result) -> str:  # type: ignore[no-untyped-def]
 
 
 def pipeline_jobs(definitions):  # type: ignore[no-untyped-def]
-    """The ingest and the publish job, resolved from the code location's definitions."""
-    from pipelines.jobs import INGEST_JOB, PUBLISH_JOB
+    """The ingest jobs in the order they run (nationwide, then Land × snapshot) and the
+    publish job, resolved from the code location's definitions."""
+    from pipelines.jobs import PUBLISH_JOB, ingest_job_names
 
-    return definitions.resolve_job_def(INGEST_JOB), definitions.resolve_job_def(PUBLISH_JOB)
+    defined = {job.name for job in definitions.jobs or []}
+    ingest = [definitions.resolve_job_def(name) for name in ingest_job_names() if name in defined]
+    return ingest, definitions.resolve_job_def(PUBLISH_JOB)
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One ingest run of ``ozg run``: a job and one partition of it."""
+
+    job: str
+    key: str
+    land: str | None  # None: a nationwide partition
+    snapshot: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.land or NATIONWIDE_LABEL}|{self.snapshot}"
+
+
+def plan_runs(lands: Sequence[str], snapshots: Sequence[date]) -> list[PlannedRun]:
+    """Every ingest run, in order: each ingest job's partitions for these Länder and
+    snapshots (``pipelines/jobs.py``: the nationwide partitions first)."""
+    import dagster as dg
+
+    from pipelines.jobs import INGEST_JOBS
+    from pipelines.partitions import partition_keys
+
+    runs = []
+    for job in INGEST_JOBS:
+        for key in partition_keys(job.partitions, lands, snapshots):
+            if isinstance(key, dg.MultiPartitionKey):
+                dimensions = key.keys_by_dimension
+                runs.append(PlannedRun(job.name, key, dimensions["land"], dimensions["snapshot"]))
+            else:
+                runs.append(PlannedRun(job.name, key, None, key))
+    return runs
 
 
 # Dagster's console logger would print every step failure with its traceback to stderr
@@ -169,13 +210,15 @@ def run_pipeline(
     settings: Settings, snapshots: list[date], *, force_refetch: bool = False
 ) -> list[SnapshotOutcome]:
     """The jobs of the code location's definitions, as the schedule and the UI run them:
-    the ingest job once per Land × snapshot, then the publish job once — with the live
-    progress display (``pipelines/progress.py``) on the console meanwhile."""
-    partitions = [(land, snapshot) for land in settings.lands for snapshot in snapshots]
-    progress = RunProgress(len(partitions))
+    the nationwide ingest job once per snapshot, the Land × snapshot ingest job once per
+    Land × snapshot, then the publish job once — with the live progress display
+    (``pipelines/progress.py``) on the console meanwhile."""
+    runs = plan_runs(settings.lands, snapshots)
+    nationwide = sum(run.land is None for run in runs)
+    progress = RunProgress(len(runs) - nationwide, nationwide=nationwide)
     with _console(progress) as display:
         try:
-            return _run_jobs(settings, partitions, progress, display, force_refetch)
+            return _run_jobs(settings, runs, progress, display, force_refetch)
         except RunFailed:
             raise
         except Exception as exc:  # not a failed Dagster run: the traceback goes to the log
@@ -187,7 +230,7 @@ def run_pipeline(
 
 def _run_jobs(
     settings: Settings,
-    partitions: list[tuple[str, date]],
+    runs: list[PlannedRun],
     progress: RunProgress,
     display: Display,
     force_refetch: bool,
@@ -200,11 +243,11 @@ def _run_jobs(
     # The graph must match the dbt project as it is now.
     ensure_manifest(force=True, data_dir=settings.data_dir)
     from pipelines.definitions import build_definitions
-    from pipelines.partitions import scope_key
     from pipelines.run_recovery import fail_dead_runs
 
     definitions = build_definitions(settings, force_refetch=force_refetch, step_retries=False)
-    ingest, publish = pipeline_jobs(definitions)
+    ingest_jobs, publish = pipeline_jobs(definitions)
+    jobs = {job.name: job for job in ingest_jobs}
     outcomes = []
     with dg.DagsterInstance.get() as instance:
         progress.set_priors(_priors(instance, settings.mode))
@@ -214,22 +257,26 @@ def _run_jobs(
                 f"  recovered: run {dead.run_id[:8]} ({dead.job_name}) of process "
                 f"{dead.pid or '?'} was killed; marked failed, its pool slots freed"
             )
-        for land, snapshot in partitions:
-            progress.start_partition(scope_key(land, snapshot))
+        for planned in runs:
+            if planned.job not in jobs:  # a partitioning without assets (not in the code)
+                continue
+            progress.start_partition(planned.label, nationwide=planned.land is None)
             started = time.monotonic()
+            tags = {"ozg/mode": settings.mode}
+            if planned.land is not None:
+                tags["ozg/land"] = planned.land
             result = _execute(
-                ingest,
-                instance,
-                progress,
-                partition_key=scope_key(land, snapshot),
-                tags={"ozg/mode": settings.mode, "ozg/land": land},
+                jobs[planned.job], instance, progress, partition_key=planned.key, tags=tags
             )
             if not result.success:
-                reason = f"Land {land} snapshot {snapshot}: {_failure_reason(result)}"
+                where = (
+                    f"Land {planned.land}" if planned.land is not None else "nationwide sources,"
+                )
+                reason = f"{where} snapshot {planned.snapshot}: {_failure_reason(result)}"
                 log = _write_run_log(_log_path(settings, "ozg-run"), instance, result, reason)
                 raise RunFailed(reason + _log_note(log))
             progress.finish_partition()
-            outcome = SnapshotOutcome(land, snapshot.isoformat(), time.monotonic() - started)
+            outcome = SnapshotOutcome(planned.land, planned.snapshot, time.monotonic() - started)
             notices: list[str] = []
             for event in result.get_asset_materialization_events():
                 materialization = event.event_specific_data.materialization
@@ -332,20 +379,23 @@ def _priors(instance, mode: str) -> Priors:  # type: ignore[no-untyped-def]
     try:
         import dagster as dg
 
-        from pipelines.jobs import INGEST_JOB, PUBLISH_JOB
+        from pipelines.jobs import INGEST_JOB, NATIONWIDE_JOB, PUBLISH_JOB
 
         def records(job: str, limit: int):  # type: ignore[no-untyped-def]
             status = [dg.DagsterRunStatus.SUCCESS]
             runs = dg.RunsFilter(job_name=job, statuses=status, tags={"ozg/mode": mode})
             return instance.get_run_records(filters=runs, limit=limit)
 
-        ingest = [r.end_time - r.start_time for r in records(INGEST_JOB, 5) if r.end_time]
+        def mean_seconds(job: str) -> float | None:
+            seconds = [r.end_time - r.start_time for r in records(job, 5) if r.end_time]
+            return sum(seconds) / len(seconds) if seconds else None
+
         steps: dict[str, float] = {}
         for record in records(PUBLISH_JOB, 1):
             for stats in instance.get_run_step_stats(record.dagster_run.run_id):
                 if stats.start_time is not None and stats.end_time is not None:
                     steps[stats.step_key] = stats.end_time - stats.start_time
-        return Priors(sum(ingest) / len(ingest) if ingest else None, steps)
+        return Priors(mean_seconds(INGEST_JOB), steps, nationwide_s=mean_seconds(NATIONWIDE_JOB))
     except Exception:  # only the estimate needs the history, never the run
         return Priors()
 
@@ -472,7 +522,8 @@ def _partition_notices(metadata: dict) -> list[str]:  # type: ignore[type-arg]
 def _format_outcome(outcome: SnapshotOutcome) -> str:
     rows = sorted(outcome.rows.items())
     parts = ", ".join(f"{key.split('/')[-1]} {count:,}" for key, count in rows)
-    return f"  {outcome.land}|{outcome.snapshot}  {outcome.seconds:5.1f}s  rows: {parts}"
+    label = f"{outcome.land or NATIONWIDE_LABEL}|{outcome.snapshot}"
+    return f"  {label}  {outcome.seconds:5.1f}s  rows: {parts}"
 
 
 def _report(args: argparse.Namespace) -> int:

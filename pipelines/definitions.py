@@ -2,8 +2,9 @@
 
 The one composition of the graph: every asset, schedule and sensor defined at module
 scope under ``pipelines/defs/`` is loaded from there (adding a module is all it takes),
-the two jobs are derived from the assets' partitioning (``pipelines/jobs.py``), the
-resources are bound and the freshness policy applied. ``ozg run`` executes the jobs of
+the jobs are derived from the assets' partitioning (``pipelines/jobs.py``: one ingest job
+per partitioning – nationwide, Land × snapshot – and the publish job), the resources are
+bound and the freshness policy applied. ``ozg run`` executes the jobs of
 these definitions; the UI, the schedule and the sensors use the same.
 """
 

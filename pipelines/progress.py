@@ -77,10 +77,12 @@ def parse_dbt_line(line: str) -> DbtNode | None:
 @dataclass(frozen=True)
 class Priors:
     """What the last runs took (from the Dagster run history), used until this run has
-    measured its own: seconds of one ingest partition, and per step of the publish job."""
+    measured its own: seconds of one Land × snapshot partition, per step of the publish
+    job, and of one nationwide partition."""
 
     partition_s: float | None = None
     publish_steps: Mapping[str, float] = field(default_factory=dict)
+    nationwide_s: float | None = None
 
 
 @dataclass
@@ -111,19 +113,23 @@ class RunProgress:
         self,
         partitions: int,
         *,
+        nationwide: int = 0,
         clock: Callable[[], float] = time.monotonic,
         priors: Priors | None = None,
     ) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self.partitions = partitions
+        self.partitions = partitions  # Land × snapshot partitions
+        self.nationwide = nationwide  # nationwide (snapshot-only) partitions, run first
         self.priors = priors or Priors()
         self.started = clock()
         self.phase = "prepare"  # prepare → ingest → publish
-        self.index = 0  # 1-based number of the running partition
+        self.index = 0  # 1-based number of the running partition (of both kinds)
         self.label = ""
+        self.running_nationwide = False  # is the running partition a nationwide one?
         self.partition_started = self.started
-        self.finished: list[float] = []  # seconds of each finished partition
+        self.finished: list[float] = []  # seconds of each finished Land × snapshot partition
+        self.finished_nationwide: list[float] = []  # ... and of each nationwide one
         self.step: str | None = None
         self.step_started = self.started
         self.steps_done: set[str] = set()
@@ -137,11 +143,12 @@ class RunProgress:
         with self._lock:
             self.priors = priors
 
-    def start_partition(self, label: str) -> None:
+    def start_partition(self, label: str, *, nationwide: bool = False) -> None:
         with self._lock:
             self.phase = "ingest"
             self.index += 1
             self.label = label
+            self.running_nationwide = nationwide
             self.partition_started = self._clock()
             self.step = None
             self.steps_done = set()
@@ -149,7 +156,8 @@ class RunProgress:
 
     def finish_partition(self) -> None:
         with self._lock:
-            self.finished.append(self._clock() - self.partition_started)
+            done = self.finished_nationwide if self.running_nationwide else self.finished
+            done.append(self._clock() - self.partition_started)
             self.step = None
 
     def start_publish(self) -> None:
@@ -204,14 +212,7 @@ class RunProgress:
             now = self._clock()
             publish_prior = self.priors.publish_steps
             if self.phase != "publish":
-                per = mean(self.finished) if self.finished else self.priors.partition_s
-                if per is None:
-                    return None, False
-                running = self.phase == "ingest" and len(self.finished) < self.index
-                current = max(0.0, per - (now - self.partition_started)) if running else 0.0
-                later = per * (self.partitions - len(self.finished) - (1 if running else 0))
-                publish = sum(publish_prior.values())
-                return current + later + publish, bool(publish_prior)
+                return self._ingest_remaining(now, publish_prior)
             step_rest: float | None = None
             if self.step is not None:
                 prior = publish_prior.get(self.step)
@@ -233,6 +234,39 @@ class RunProgress:
             )
             return (step_rest or 0.0) + later, True
 
+    def _ingest_remaining(
+        self, now: float, publish_prior: Mapping[str, float]
+    ) -> tuple[float | None, bool]:
+        """``remaining`` before the publish job (the lock is held): the partitions still to
+        run of each kind at this run's mean (the last runs' until one finished), the rest
+        of the running one, then the publish job's steps."""
+        land_per = mean(self.finished) if self.finished else self.priors.partition_s
+        nationwide_per = (
+            mean(self.finished_nationwide) if self.finished_nationwide else self.priors.nationwide_s
+        )
+        done = len(self.finished) + len(self.finished_nationwide)
+        running = self.phase == "ingest" and done < self.index
+        running_nationwide = running and self.running_nationwide
+        running_land = running and not running_nationwide
+        land_left = self.partitions - len(self.finished) - (1 if running_land else 0)
+        nationwide_left = (
+            self.nationwide - len(self.finished_nationwide) - (1 if running_nationwide else 0)
+        )
+        if land_per is None and (land_left > 0 or running_land):
+            return None, False
+        # Nationwide partitions are short: without a measure of theirs the estimate is a
+        # lower bound, not unknown.
+        complete = bool(publish_prior) and (
+            nationwide_per is not None or (nationwide_left <= 0 and not running_nationwide)
+        )
+        total = sum(publish_prior.values())
+        if running:
+            per = nationwide_per if running_nationwide else land_per
+            total += max(0.0, (per or 0.0) - (now - self.partition_started))
+        total += (land_per or 0.0) * max(0, land_left)
+        total += (nationwide_per or 0.0) * max(0, nationwide_left)
+        return total, complete
+
     def line(self, *, short: bool = False) -> str:
         """The status: ``06|2026-03-01 (4/12) raw__dashboard · Seiten 120/449 · 1m05s
         vergangen, noch ~2m10s``; ``short`` leaves out the name of the dbt node."""
@@ -242,7 +276,7 @@ class RunProgress:
             if self.phase == "prepare":
                 parts = ["Vorbereitung (dbt-Projekt, Definitionen)"]
             elif self.phase == "ingest":
-                parts = [f"{self.label} ({self.index}/{self.partitions})"]
+                parts = [f"{self.label} ({self.index}/{self.partitions + self.nationwide})"]
             else:
                 parts = ["Marts und Veröffentlichung"]
             if self.step is not None:

@@ -17,7 +17,8 @@ class OzgSettings(dg.ConfigurableResource):
     the ``OZG_*`` environment variables (see the README's configuration table).
 
     ``lands`` is what schedules and sensors request runs for (``06``, ``05,06`` or
-    ``all``); an asset builds the Land of its partition, whatever this says."""
+    ``all``); an asset builds the Land of its partition, whatever this says, and a
+    nationwide asset (partitioned by snapshot only) no Land at all."""
 
     mode: str = "sample"
     lands: str = "06"

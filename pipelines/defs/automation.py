@@ -1,20 +1,33 @@
 """Schedules and sensors for live operation.
 
+A snapshot is ingested in two steps (``pipelines/jobs.py``): the nationwide run of the
+snapshot (GV100AD, FIM) first, then one run per Land. The schedule and the upstream sensor
+request the nationwide run and name the Länder to follow in its tag ``ozg/then_lands``;
+``nach_bundesweit`` requests the Land runs once it has succeeded, so no Land run starts
+before the landings it reads are there, and the Land runs of one snapshot may run side by
+side.
+
 * ``ozg_monatlich``: a monthly schedule (2nd of the month, 06:00 Europe/Berlin) that
-  requests the ingest job for the current month's snapshot in live mode, one run per
-  Land in scope (``OZG_LAND``: ``06``, a list or ``all``);
+  requests the nationwide run for the current month's snapshot in live mode, to be
+  followed by one run per Land in scope (``OZG_LAND``: ``06``, a list or ``all``);
 * ``neuer_datenstand``: a cursor-based sensor that probes the Dashboard API and the
-  GV100AD edition per Land and requests one ingest run per new upstream state of a Land
-  (the run key makes a duplicate request a no-op);
+  GV100AD edition per Land and, when the upstream state of some Länder is new, requests the
+  nationwide run to be followed by those Länder (the run key makes a duplicate request a
+  no-op);
+* ``nach_bundesweit``: requests the Land × snapshot runs a successful nationwide run names
+  in ``ozg/then_lands`` (in its mode; a nationwide run without the tag, from ``ozg run`` or
+  the UI, is followed by nothing);
 * ``nach_ingest``: once a batch of ingest runs is over (a schedule tick, a sensor's
   requests or a multi-partition backfill from the UI: nothing queued, running or
-  backfilling any more) and it promoted new partitions, requests the publish job once –
-  marts, docs, publication and reports are built once per batch, not once per partition;
+  backfilling any more, and no nationwide run waiting for its Land runs) and it promoted
+  new partitions, requests the publish job once – marts, docs, publication and reports are
+  built once per batch, not once per partition;
 * ``fehlerprotokoll``: a run-failure sensor that writes a failure record under
   ``data/runs/failures/`` and, if ``OZG_ALERT_WEBHOOK`` is set, posts it there.
 
-Runs are queued and executed one at a time (``dagster.yaml``), so a schedule, the
-sensor and a manual run never write DuckDB concurrently.
+With ``dagster.yaml`` runs are queued and executed one at a time, and every step holds the
+data directory's write lock (``pipelines/locking.py``), so a schedule, the sensors and a
+manual run never write DuckDB concurrently.
 """
 
 import json
@@ -27,7 +40,7 @@ import dagster as dg
 import requests
 from dagster._core.execution.backfill import BulkActionStatus  # no public export in 1.13
 
-from pipelines.jobs import INGEST_JOB, PUBLISH_JOB
+from pipelines.jobs import INGEST_JOB, NATIONWIDE_JOB, PUBLISH_JOB
 from pipelines.partitions import scope_key
 from sources.config import Settings, env, redact, url_origin
 from sources.files import atomic_write_text
@@ -35,6 +48,10 @@ from sources.freshness import PROBE_BUDGET, probe
 from sources.identifiers import validate_file_name
 
 LIVE_RUN_CONFIG = {"resources": {"ozg": {"config": {"mode": "live"}}}}
+# On a nationwide run: the Länder whose runs follow it (comma-separated), for nach_bundesweit.
+THEN_LANDS = "ozg/then_lands"
+# On a run requested by a sensor after another run: that run's id.
+AFTER_RUN = "ozg/after_run"
 
 
 def current_snapshot(today: date) -> str:
@@ -45,52 +62,54 @@ def current_snapshot(today: date) -> str:
     name="ozg_monatlich",
     cron_schedule="0 6 2 * *",
     execution_timezone="Europe/Berlin",
-    job_name=INGEST_JOB,
+    job_name=NATIONWIDE_JOB,
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Monthly live pull of the current snapshot (the Data Hub updates monthly).",
+    description=(
+        "Monthly live pull of the current snapshot (the Data Hub updates monthly): the "
+        "nationwide run, then (nach_bundesweit) one run per Land in scope."
+    ),
 )
 def ozg_monatlich(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
     tick = context.scheduled_execution_time or datetime.now(UTC)
     snapshot = current_snapshot(tick.date())
-    # Runs are queued and executed one at a time, so the Länder never write concurrently.
+    lands = Settings.from_env(mode="live").lands
     return [
         dg.RunRequest(
-            run_key=f"monatlich-{land}-{snapshot}",
-            partition_key=scope_key(land, snapshot),
+            run_key=f"monatlich-{snapshot}",
+            partition_key=snapshot,
             run_config=LIVE_RUN_CONFIG,
-            tags={"ozg/mode": "live", "ozg/land": land, "ozg/trigger": "schedule"},
+            tags={"ozg/mode": "live", THEN_LANDS: ",".join(lands), "ozg/trigger": "schedule"},
         )
-        for land in Settings.from_env(mode="live").lands
     ]
 
 
 def evaluate_upstream(
     cursor: str | None, settings: Settings, today: date
 ) -> tuple[list[dg.RunRequest], str]:
-    """Plain logic of the sensor: one run request per Land whose upstream state is new.
+    """Plain logic of the sensor: one request of the snapshot's nationwide run, naming the
+    Länder whose upstream state is new (``ozg/then_lands``), or none.
 
     The cursor is a JSON object ``{land: state key}``; a plain string (the cursor of the
     single-Land version) counts as the state of the first Land in scope."""
     seen = _read_cursor(cursor, settings.lands[0])
     snapshot = current_snapshot(today)
-    requests_ = []
+    new: dict[str, str] = {}
     # One budget for the probes of all Länder: the evaluation must end within the sensor
     # timeout however many Länder are in scope and however slowly the upstream answers.
     until = time.monotonic() + PROBE_BUDGET
     for land in settings.lands:
         key = probe(settings.for_land(land), today, until=until).key()
-        if seen.get(land) == key:
-            continue
-        seen[land] = key
-        requests_.append(
-            dg.RunRequest(
-                run_key=f"upstream-{land}-{snapshot}-{key}",
-                partition_key=scope_key(land, snapshot),
-                run_config=LIVE_RUN_CONFIG,
-                tags={"ozg/mode": "live", "ozg/land": land, "ozg/trigger": "neuer_datenstand"},
-            )
-        )
-    return requests_, json.dumps(seen, sort_keys=True)
+        if seen.get(land) != key:
+            new[land] = seen[land] = key
+    if not new:
+        return [], json.dumps(seen, sort_keys=True)
+    request = dg.RunRequest(
+        run_key=f"upstream-{snapshot}-" + "+".join(f"{land}:{key}" for land, key in new.items()),
+        partition_key=snapshot,
+        run_config=LIVE_RUN_CONFIG,
+        tags={"ozg/mode": "live", THEN_LANDS: ",".join(new), "ozg/trigger": "neuer_datenstand"},
+    )
+    return [request], json.dumps(seen, sort_keys=True)
 
 
 def _read_cursor(cursor: str | None, first_land: str) -> dict[str, str]:
@@ -105,10 +124,13 @@ def _read_cursor(cursor: str | None, first_land: str) -> dict[str, str]:
 
 @dg.sensor(
     name="neuer_datenstand",
-    job_name=INGEST_JOB,
+    job_name=NATIONWIDE_JOB,
     minimum_interval_seconds=6 * 3600,
     default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Requests a run when the Dashboard Datenstand or the GV100AD edition changes.",
+    description=(
+        "Requests the nationwide run, then (nach_bundesweit) the Land runs, when the "
+        "Dashboard Datenstand or the GV100AD edition of a Land changes."
+    ),
 )
 def neuer_datenstand(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     settings = Settings.from_env(mode="live")
@@ -117,6 +139,97 @@ def neuer_datenstand(context: dg.SensorEvaluationContext) -> dg.SensorResult | d
         states = "; ".join(f"Land {land}: {key}" for land, key in json.loads(cursor).items())
         return dg.SkipReason(f"no new upstream data ({states})")
     return dg.SensorResult(run_requests=requests_, cursor=cursor)
+
+
+def evaluate_after_nationwide(
+    instance: dg.DagsterInstance, cursor: str | None
+) -> tuple[list[dg.RunRequest], str | None, str]:
+    """Plain logic of ``nach_bundesweit``: (run requests, new cursor, reason).
+
+    For every nationwide run that succeeded since the cursor (the event-log storage id of
+    the last run-success event looked at) and names Länder in ``ozg/then_lands``: one
+    request per Land for the Land × snapshot partition of its snapshot, with the run's
+    ``ozg`` resource config and trigger."""
+    after = int(cursor) if cursor else None
+    records = instance.fetch_run_status_changes(
+        dg.RunStatusChangeRecordsFilter(dg.DagsterEventType.RUN_SUCCESS, after_storage_id=after),
+        limit=100,
+        ascending=True,
+    ).records
+    requests_: list[dg.RunRequest] = []
+    for record in records:
+        cursor = str(record.storage_id)
+        # job_names of the filter is not applied by every event-log storage (SQLite).
+        if record.event_log_entry.job_name != NATIONWIDE_JOB:
+            continue
+        run = instance.get_run_by_id(record.run_id)
+        lands = [land for land in (run.tags.get(THEN_LANDS, "") if run else "").split(",") if land]
+        snapshot = run.tags.get("dagster/partition") if run else None
+        if run is None or not lands or not snapshot:
+            continue
+        ozg = (run.run_config or {}).get("resources", {}).get("ozg")
+        for land in lands:
+            tags = {"ozg/land": land, AFTER_RUN: run.run_id}
+            for name in ("ozg/mode", "ozg/trigger"):
+                if name in run.tags:
+                    tags[name] = run.tags[name]
+            requests_.append(
+                dg.RunRequest(
+                    run_key=f"nach-bundesweit-{run.run_id}-{land}",
+                    partition_key=scope_key(land, snapshot),
+                    run_config={"resources": {"ozg": ozg}} if ozg else {},
+                    tags=tags,
+                )
+            )
+    reason = (
+        f"{len(requests_)} Land run(s) requested" if requests_ else "no nationwide run to follow"
+    )
+    return requests_, cursor, reason
+
+
+@dg.sensor(
+    name="nach_bundesweit",
+    job_name=INGEST_JOB,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Requests the Land × snapshot runs a successful nationwide run of the schedule or "
+        "of neuer_datenstand names (ozg/then_lands)."
+    ),
+)
+def nach_bundesweit(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    requests_, cursor, reason = evaluate_after_nationwide(context.instance, context.cursor)
+    if not requests_:
+        if cursor != context.cursor:
+            return dg.SensorResult(skip_reason=reason, cursor=cursor)
+        return dg.SkipReason(reason)
+    return dg.SensorResult(run_requests=requests_, cursor=cursor)
+
+
+# How long a nationwide run that names Länder holds the publication back while its Land runs
+# are not requested yet (nach_bundesweit looks every 30 s; a stopped sensor must not hold
+# the publication back for ever).
+FOLLOW_UP_GRACE_S = 600.0
+
+
+def awaiting_land_runs(instance: dg.DagsterInstance, now: float | None = None) -> list[str]:
+    """Ids of the nationwide runs that succeeded within ``FOLLOW_UP_GRACE_S``, name Länder
+    to follow (``ozg/then_lands``) and have no run requested after them yet."""
+    now = time.time() if now is None else now
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(job_name=NATIONWIDE_JOB, statuses=[dg.DagsterRunStatus.SUCCESS]),
+        limit=20,
+    )
+    waiting = []
+    for record in records:
+        run = record.dagster_run
+        ended = record.end_time or 0.0
+        if not run.tags.get(THEN_LANDS) or now - ended > FOLLOW_UP_GRACE_S:
+            continue
+        followers = dg.RunsFilter(job_name=INGEST_JOB, tags={AFTER_RUN: run.run_id})
+        if not instance.get_runs_count(filters=followers):
+            waiting.append(run.run_id)
+    return waiting
 
 
 # A run in one of these states may still write a partition the publish job would read.
@@ -146,6 +259,9 @@ def evaluate_after_ingest(
         return None, cursor, f"{len(busy)} run(s) still queued or running"
     if instance.get_backfills(status=BulkActionStatus.REQUESTED, limit=1):
         return None, cursor, "a backfill is still running"
+    waiting = awaiting_land_runs(instance)
+    if waiting:
+        return None, cursor, f"{len(waiting)} nationwide run(s) still to be followed by Land runs"
     seen = int(cursor) if cursor else 0
     newest: dg.EventLogRecord | None = None
     for key in ingest_keys:
@@ -161,7 +277,7 @@ def evaluate_after_ingest(
     request = dg.RunRequest(
         run_key=f"nach-ingest-{newest.storage_id}",
         run_config={"resources": {"ozg": ozg}} if ozg else {},
-        tags={"ozg/trigger": "nach_ingest", "ozg/after_run": newest.run_id},
+        tags={"ozg/trigger": "nach_ingest", AFTER_RUN: newest.run_id},
     )
     return request, str(newest.storage_id), f"new partitions up to event {newest.storage_id}"
 

@@ -1,5 +1,11 @@
 """Normalised tables: polars normalisation + great-expectations gate, per Land × snapshot.
 
+Every table is stored and gated per Land (``normalized/<table>/land=<LL>/snapshot=<date>/``),
+also the two built from a nationwide source: ``gebiete`` (the whole GV100AD, checked against
+the Land's Kreise, Gemeinden and population) and ``leistungen`` (FIM with the Land's Dashboard
+and PVOG). They read the nationwide raw partition of their snapshot
+(``pipelines/partitions.py``).
+
 Thin glue around ``pipelines.normalisation.tables``. Each asset stages its partition,
 validates it, and promotes it only when every blocking (critical) expectation passed
 (write-audit-publish).
@@ -22,7 +28,7 @@ import polars as pl
 from pipelines.defs.raw import raw_dashboard, raw_destatis_gv100ad, raw_fim, raw_pvog
 from pipelines.normalisation.gate import GateResult
 from pipelines.normalisation.tables import build, code_version
-from pipelines.partitions import partition_scope, scope_partitions
+from pipelines.partitions import partition_scope, scope_dep, scope_partitions
 from pipelines.quality.contracts import CONTRACTS, duckdb_type
 from pipelines.resources import OzgSettings
 
@@ -150,7 +156,7 @@ def _normalized_asset(table: str, deps: list[object], description: str) -> dg.As
         key_prefix=["normalized"],
         group_name=NORMALIZED_GROUP,
         partitions_def=scope_partitions,
-        deps=deps,
+        deps=[scope_dep(dep) if isinstance(dep, dg.AssetsDefinition) else dep for dep in deps],
         check_specs=_checks(table),
         kinds={"polars", "parquet"},
         description=description,

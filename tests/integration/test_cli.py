@@ -49,11 +49,18 @@ PREFIXES = {
 }
 TABLES = ("gebiete", "leistungen", "verfuegbarkeit", "onlinedienste")
 FULL_RUN_TIMEOUT = 900
-ROW_LINE = re.compile(r"^\s+(\d{2})\|(\d{4}-\d{2}-\d{2})\s+[\d.]+s\s+rows: (.+)$")
+# A partition's line: a Land × snapshot one, or a snapshot's nationwide one (Land "bundesweit").
+ROW_LINE = re.compile(r"^\s+(\d{2}|bundesweit)\|(\d{4}-\d{2}-\d{2})\s+[\d.]+s\s+rows: (.+)$")
 # A heartbeat line of the progress display: what runs, then "1m05s vergangen, noch ~2m10s".
 HEARTBEAT = re.compile(r"^  … \S.* · \d+(s|m\d\ds|h\d\dm) vergangen(, noch (mindestens )?~\S+)?$")
 LAND = "06"
 PARTITION = f"{LAND}|{SNAPSHOT}"  # Dagster's multi-partition key: Land|snapshot
+NATIONWIDE = ("destatis_gv100ad", "fim")  # partitioned by snapshot only
+
+
+def partition_of(source: str) -> str:
+    """The partition key of a raw asset's materialisation in a run of SNAPSHOT."""
+    return SNAPSHOT if source in NATIONWIDE else PARTITION
 
 
 @dataclass
@@ -93,16 +100,23 @@ def describe(run: Run) -> str:
 
 
 def row_counts(stdout: str, snapshot: str = SNAPSHOT, land: str = LAND) -> dict[str, int]:
-    """The per-partition line: ``  06|2026-11-01   20.1s  rows: gebiete 15,988, …``."""
-    for line in stdout.splitlines():
+    """The rows of a Land × snapshot partition and of its snapshot's nationwide partition,
+    from their lines ``  bundesweit|2026-11-01    1.4s  rows: destatis_gv100ad 16,000, fim 394``
+    and ``  06|2026-11-01   20.1s  rows: gebiete 15,988, …`` (the nationwide one first)."""
+    found: dict[str, dict[str, int]] = {}
+    for number, line in enumerate(stdout.splitlines()):
         match = ROW_LINE.match(line)
-        if match and match.groups()[:2] == (land, snapshot):
-            counts = {}
+        if match and match.group(2) == snapshot and match.group(1) in (land, "bundesweit"):
+            counts = {"_line": number}
             for part in match.group(3).split(", "):
                 name, count = part.rsplit(" ", 1)
                 counts[name] = int(count.replace(",", ""))
-            return counts
-    raise AssertionError(f"no row-count line for {snapshot} in:\n{stdout[-3000:]}")
+            found.setdefault(match.group(1), counts)
+    if set(found) != {land, "bundesweit"}:
+        raise AssertionError(f"no row-count lines for {land}|{snapshot} in:\n{stdout[-3000:]}")
+    assert found["bundesweit"].pop("_line") < found[land].pop("_line"), stdout[-3000:]
+    assert not found["bundesweit"].keys() & found[land].keys()
+    return {**found["bundesweit"], **found[land]}
 
 
 def printed_path(stdout: str, label: str) -> Path:
@@ -297,21 +311,33 @@ def test_ozg_run_materialises_the_asset_graph_of_the_definitions(
     """`ozg run` runs the code location's jobs, nothing of its own: every asset of the
     definitions' graph was materialised (the partitioned ones for the requested
     partition), nothing else was, once per run, and by the two jobs the UI offers."""
+    import dagster as dg
+
     from pipelines.definitions import build_definitions
-    from pipelines.jobs import INGEST_JOB, PUBLISH_JOB
+    from pipelines.jobs import INGEST_JOB, NATIONWIDE_JOB, PUBLISH_JOB
     from sources.config import Settings
 
     graph = build_definitions(Settings(data_dir=sample_runs.data_dir)).resolve_asset_graph()
-    expected = {
-        key.to_user_string(): ({PARTITION} if graph.get(key).partitions_def else {""})
-        for key in graph.materializable_asset_keys
-    }
+
+    def partitions(key):  # type: ignore[no-untyped-def]
+        partitions_def = graph.get(key).partitions_def
+        if partitions_def is None:
+            return {""}
+        return {PARTITION if isinstance(partitions_def, dg.MultiPartitionsDefinition) else SNAPSHOT}
+
+    expected = {key.to_user_string(): partitions(key) for key in graph.materializable_asset_keys}
     assert len(expected) > 30 and any(k.startswith("marts/") for k in expected)
+    assert {k for k, v in expected.items() if v == {SNAPSHOT}} == {
+        f"raw/{source}" for source in NATIONWIDE
+    }
     assert materialized_keys(sample_runs.data_dir) == expected
-    # Two `ozg run`s: each ran the ingest job for its one partition, then the publish job.
+    # Two `ozg run`s: each ran the nationwide ingest job for its snapshot, the Land × snapshot
+    # ingest job for its one partition, then the publish job.
     assert job_runs(sample_runs.data_dir) == [
+        (NATIONWIDE_JOB, SNAPSHOT),
         (INGEST_JOB, PARTITION),
         (PUBLISH_JOB, None),
+        (NATIONWIDE_JOB, SNAPSHOT),
         (INGEST_JOB, PARTITION),
         (PUBLISH_JOB, None),
     ]
@@ -360,7 +386,7 @@ def _raw_materializations(data_dir: Path) -> tuple[dict[str, list[dict[str, obje
     for source in SOURCES:
         metadata[source] = [
             {**values, "run_id": run_id}
-            for run_id, values in materializations(data_dir, ["raw", source], PARTITION)
+            for run_id, values in materializations(data_dir, ["raw", source], partition_of(source))
         ]
     raw_seconds: dict[str, float] = {}
     for run_id in {str(m["run_id"]) for ms in metadata.values() for m in ms}:
@@ -387,12 +413,17 @@ def test_second_sample_run_reuses_the_raw_landing(sample_runs: SampleRuns) -> No
         assert second["reused"] is True and second["fetched_now"] == 0, (source, second)
         assert (first["mode"], first["sample"]) == ("sample", True)
         assert first["rows"] == second["rows"]
+        # A nationwide landing belongs to no Land.
+        assert ("land" in first) is (source not in NATIONWIDE), (source, first)
         first_run_ids.add(first["run_id"])
         second_run_ids.add(second["run_id"])
-    assert len(first_run_ids) == 1 and len(second_run_ids) == 1
-    (first_run,), (second_run,) = first_run_ids, second_run_ids
+    # Each `ozg run` landed in two Dagster runs: the nationwide one and the Land's.
+    assert len(first_run_ids) == 2 and len(second_run_ids) == 2
+    assert not first_run_ids & second_run_ids
     # Reusing the landing makes the raw steps faster than landing the snapshot was.
-    assert raw_seconds[str(second_run)] < raw_seconds[str(first_run)], raw_seconds
+    first_seconds = sum(raw_seconds[str(run_id)] for run_id in first_run_ids)
+    second_seconds = sum(raw_seconds[str(run_id)] for run_id in second_run_ids)
+    assert second_seconds < first_seconds, raw_seconds
 
 
 def test_assets_carry_dagsters_standard_table_metadata(sample_runs: SampleRuns) -> None:
@@ -404,7 +435,7 @@ def test_assets_carry_dagsters_standard_table_metadata(sample_runs: SampleRuns) 
         first, second = metadata[source]
         assert first["dagster/row_count"] == first["rows"] == second["dagster/row_count"] > 0
         # The data version is the landing manifest's hash: a reused landing keeps it.
-        versions = data_versions(data_dir, ["raw", source], PARTITION)
+        versions = data_versions(data_dir, ["raw", source], partition_of(source))
         assert len(versions) == 2 and versions[0] == versions[1] != "", (source, versions)
     published = data_dir / "published" / "ozg.duckdb"
     with duckdb.connect(str(published), read_only=True) as connection:

@@ -33,17 +33,22 @@ from filelock import FileLock
 
 from pipelines.cli import PUBLICATION_UNCHANGED
 from pipelines.defs.automation import (
+    FOLLOW_UP_GRACE_S,
     LIVE_RUN_CONFIG,
+    THEN_LANDS,
+    awaiting_land_runs,
     evaluate_after_ingest,
+    evaluate_after_nationwide,
     evaluate_upstream,
     fehlerprotokoll,
+    nach_bundesweit,
     neuer_datenstand,
     ozg_monatlich,
 )
-from pipelines.jobs import INGEST_JOB, PUBLISH_JOB
+from pipelines.jobs import INGEST_JOB, NATIONWIDE_JOB, PUBLISH_JOB, build_jobs
 from pipelines.normalisation import normalize, normalizers
 from pipelines.normalisation.tables import FINGERPRINT, input_fingerprint
-from pipelines.partitions import scope_key, scope_partitions
+from pipelines.partitions import nationwide_partitions, scope_dep, scope_key, scope_partitions
 from pipelines.publication.inputs import publication_inputs, read_inputs
 from pipelines.publication.publish import CSV_BOM, current_publication, publish
 from pipelines.resources import OzgSettings
@@ -60,6 +65,8 @@ SNAPSHOT = "2026-11-01"
 TABLES = ("gebiete", "leistungen", "verfuegbarkeit", "onlinedienste")
 FULL_RUN_TIMEOUT = 900
 WAITING = "another ozg run is using"
+# keep `pytest -s` readable: failures are asserted, not read from Dagster's console log
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -564,6 +571,11 @@ def test_a_blocked_gate_fails_the_run_and_leaves_the_published_files_untouched(
         definitions = build_definitions(Settings(data_dir=data_dir))
     job = definitions.resolve_job_def(INGEST_JOB)  # the job the schedule and sensor run
     with dg.DagsterInstance.ephemeral() as instance:
+        # The snapshot's nationwide partition first, as the schedule's runs come.
+        nationwide = definitions.resolve_job_def(NATIONWIDE_JOB).execute_in_process(
+            partition_key="2026-10-01", instance=instance, run_config=QUIET
+        )
+        assert nationwide.success
         result = job.execute_in_process(
             partition_key=scope_key("06", "2026-10-01"),
             instance=instance,
@@ -625,8 +637,26 @@ def live_env(monkeypatch: pytest.MonkeyPatch, base: str, data_dir: Path) -> None
     monkeypatch.setenv("OZG_HTTP_MAX_ATTEMPTS", "1")
 
 
+def raw_tree(root: Path, *parts: str) -> dict[str, bytes]:
+    """Every file under ``root/parts…`` with its bytes."""
+    base = root.joinpath(*parts)
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()
+    }
+
+
+def materialization_metadata(result: dg.ExecuteInProcessResult, key: str) -> dict[str, object]:
+    (event,) = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.event_specific_data.materialization.asset_key.to_user_string() == key  # type: ignore[union-attr]
+    ]
+    values = event.event_specific_data.materialization.metadata  # type: ignore[union-attr]
+    return {k: v.value for k, v in values.items()}
+
+
 @pytest.mark.slow
-def test_a_second_land_is_its_own_partition_and_reuses_the_nationwide_landings(
+def test_a_second_land_is_its_own_partition_and_reads_the_nationwide_landings(
     sample_server: Callable[[date], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pipelines.definitions import build_definitions
@@ -645,40 +675,46 @@ def test_a_second_land_is_its_own_partition_and_reuses_the_nationwide_landings(
             partition_key=scope_key(land, "2026-11-01"),
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+            run_config=QUIET,
         )
 
     with dg.DagsterInstance.ephemeral() as instance:
+        # GV100AD and FIM are nationwide: the snapshot's own run lands them once.
+        nationwide = definitions.resolve_job_def(NATIONWIDE_JOB).execute_in_process(
+            partition_key="2026-11-01", instance=instance, run_config=QUIET
+        )
+        assert nationwide.success
+        for source in ("destatis_gv100ad", "fim"):
+            values = materialization_metadata(nationwide, f"raw/{source}")
+            assert values["reused"] is False and values["fetched_now"] > 0, source
+            assert "land" not in values  # it belongs to no Land
+            assert values["landing_dir"] == str(tmp_path / "raw" / source / "2026-11-01")
+        landed_once = {
+            name: body
+            for source in ("destatis_gv100ad", "fim")
+            for name, body in raw_tree(tmp_path, "raw", source).items()
+        }
         hessen = materialize("06")
         assert hessen.success
-        hessen_raw = {
-            str(p.relative_to(tmp_path)): p.read_bytes()
-            for p in sorted((tmp_path / "raw").rglob("*"))
-            if p.is_file()
-        }
+        hessen_raw = raw_tree(tmp_path, "raw", "land=06")
         nrw = materialize("05")
 
-        def metadata(result: dg.ExecuteInProcessResult, key: str) -> dict[str, object]:
-            (event,) = [
-                e
+        # Neither Land run lands (or reads as its own) a nationwide source; both read the
+        # same landing, which they leave byte for byte as the nationwide run wrote it.
+        for result in (hessen, nrw):
+            keys = {
+                e.event_specific_data.materialization.asset_key.to_user_string()  # type: ignore[union-attr]
                 for e in result.get_asset_materialization_events()
-                if e.event_specific_data.materialization.asset_key.to_user_string() == key  # type: ignore[union-attr]
-            ]
-            values = event.event_specific_data.materialization.metadata  # type: ignore[union-attr]
-            return {k: v.value for k, v in values.items()}
-
-        # GV100AD and FIM are nationwide: Land 05 reuses the landing of Land 06's run.
-        for source in ("destatis_gv100ad", "fim"):
-            first, second = metadata(hessen, f"raw/{source}"), metadata(nrw, f"raw/{source}")
-            assert (first["reused"], second["reused"]) == (False, True), source
-            assert (first["land"], second["land"]) == ("06", "05")
-            assert (
-                first["landing_dir"]
-                == second["landing_dir"]
-                == str(tmp_path / "raw" / source / "2026-11-01")
-            )
+            }
+            assert not keys & {"raw/destatis_gv100ad", "raw/fim"}, keys
+            assert "raw/dashboard" in keys
+        assert {
+            name: body
+            for source in ("destatis_gv100ad", "fim")
+            for name, body in raw_tree(tmp_path, "raw", source).items()
+        } == landed_once
         # The Dashboard is pulled for every ARS of Land 05 into its own landing.
-        dashboard = metadata(nrw, "raw/dashboard")
+        dashboard = materialization_metadata(nrw, "raw/dashboard")
         assert dashboard["reused"] is False
         assert dashboard["landing_dir"] == str(
             tmp_path / "raw" / "land=05" / "dashboard" / "2026-11-01"
@@ -704,8 +740,7 @@ def test_a_second_land_is_its_own_partition_and_reuses_the_nationwide_landings(
         # with the same ARS) and 396 Gemeinden.
         assert len(nrw_ars) > 400
         # Land 06's raw files were not touched by the run of Land 05.
-        for name, body in hessen_raw.items():
-            assert (tmp_path / name).read_bytes() == body, name
+        assert raw_tree(tmp_path, "raw", "land=06") == hessen_raw
 
         # The sample server knows no Kommune of Land 05: the pull is complete but empty,
         # and the completeness expectation blocks the partition instead of publishing it.
@@ -720,6 +755,185 @@ def test_a_second_land_is_its_own_partition_and_reuses_the_nationwide_landings(
         assert (
             lake / "verfuegbarkeit" / "land=06" / "snapshot=2026-11-01" / "data.parquet"
         ).is_file()
+
+
+# -- the Länder of one snapshot side by side ------------------------------------------------
+# The raw and normalised assets with the jobs pipelines/jobs.py derives from them: what a step
+# process of a daemon-launched ingest run loads, without the dbt part of the code location
+# (which no ingest step uses) – a step process starts in 2 s instead of 10 s.
+INGEST_LOCATION = """
+import dagster as dg
+
+from pipelines.defs import normalized, raw
+from pipelines.jobs import build_jobs
+from pipelines.resources import OzgSettings
+from sources.config import Settings
+
+assets = dg.load_assets_from_modules([raw, normalized])
+defs = dg.Definitions(
+    assets=assets,
+    jobs=build_jobs(assets, step_retries=False),
+    resources={"ozg": OzgSettings.from_settings(Settings.from_env())},
+)
+"""
+# The multiprocess executor (the job's default), its step processes forked from a server that
+# imported the assets and great_expectations once per run: otherwise each normalisation step
+# imports great_expectations itself, which took most of the test's two minutes.
+FORKED_STEPS = {
+    "execution": {
+        "config": {
+            "multiprocess": {
+                "start_method": {
+                    "forkserver": {
+                        "preload_modules": [
+                            "pipelines.defs.raw",
+                            "pipelines.defs.normalized",
+                            "great_expectations",
+                        ]
+                    }
+                }
+            }
+        }
+    }
+}
+SIDE_BY_SIDE = ("02", "04")  # Hamburg and Bremen: the smallest Länder of the sample
+
+
+def lake_state(data_dir: Path) -> dict[str, object]:
+    """What the ingest wrote, independent of when: every Parquet file's rows, every
+    partition's input fingerprint, every landed body by its sha256 (the manifests also
+    record fetch times)."""
+    state: dict[str, object] = {}
+    for path in sorted(data_dir.glob("*/**/*.parquet")):
+        frame = pl.read_parquet(path)
+        state[str(path.relative_to(data_dir))] = (frame.schema, frame.rows())
+    for path in sorted(data_dir.glob("normalized/**/_fingerprint.json")):
+        state[str(path.relative_to(data_dir))] = path.read_text("utf-8")
+    for path in sorted(data_dir.glob("raw/**/manifest.json")):
+        entries = json.loads(path.read_text("utf-8"))["entries"]
+        state[str(path.relative_to(data_dir))] = sorted((e["name"], e["sha256"]) for e in entries)
+    return state
+
+
+@pytest.mark.slow
+def test_the_laender_of_one_snapshot_run_side_by_side_without_racing(tmp_path: Path) -> None:
+    """After the snapshot's nationwide run, two Land runs launched as the daemon launches
+    them (``dagster job execute``, the multiprocess executor: a process per step, each
+    holding the data directory's lock while it runs), at the same time: both succeed, they
+    run side by side, neither touches the nationwide landing, and the lake is the lake of
+    the same runs one after the other."""
+    from pipelines.definitions import build_definitions
+    from pipelines.normalisation.tables import code_version
+
+    code_before = {table: code_version(table) for table in TABLES}
+
+    def nationwide_run(data_dir: Path, instance: dg.DagsterInstance) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            definitions = build_definitions(Settings(data_dir=data_dir), step_retries=False)
+        job = definitions.resolve_job_def(NATIONWIDE_JOB)
+        assert job.execute_in_process(
+            partition_key=SNAPSHOT, instance=instance, run_config=QUIET
+        ).success
+
+    # One after the other, in process.
+    sequential = tmp_path / "sequential"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        definitions = build_definitions(Settings(data_dir=sequential), step_retries=False)
+    with dg.DagsterInstance.ephemeral() as instance:
+        nationwide_run(sequential, instance)
+        for land in SIDE_BY_SIDE:
+            result = definitions.resolve_job_def(INGEST_JOB).execute_in_process(
+                partition_key=scope_key(land, SNAPSHOT), instance=instance, run_config=QUIET
+            )
+            assert result.success, land
+
+    # Side by side, in their own processes, on one Dagster instance.
+    data_dir = tmp_path / "parallel"
+    home = data_dir / "dagster"
+    home.mkdir(parents=True)
+    shutil.copyfile(Path(__file__).resolve().parents[2] / "dagster.yaml", home / "dagster.yaml")
+    location = tmp_path / "ingest_location.py"
+    location.write_text(INGEST_LOCATION, encoding="utf-8")
+    run_config = tmp_path / "run_config.json"  # YAML reads JSON
+    run_config.write_text(json.dumps(FORKED_STEPS), encoding="utf-8")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        nationwide_run(data_dir, instance)
+    landed_once = {
+        name: body
+        for source in ("destatis_gv100ad", "fim")
+        for name, body in raw_tree(data_dir, "raw", source).items()
+    }
+    root = Path(__file__).resolve().parents[2]
+    env = cli_env(data_dir, DAGSTER_HOME=str(home), PYTHONPATH=str(root))
+    processes = {}
+    for land in SIDE_BY_SIDE:
+        tags = {
+            "dagster/partition": f"{land}|{SNAPSHOT}",
+            "dagster/partition/land": land,
+            "dagster/partition/snapshot": SNAPSHOT,
+            "ozg/land": land,
+        }
+        command = ["job", "execute", "-f", str(location), "-a", "defs", "-j", INGEST_JOB]
+        command += ["-c", str(run_config)]
+        processes[land] = subprocess.Popen(
+            [str(OZG.parent / "dagster"), *command, "--tags", json.dumps(tags)],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    outputs = {land: process.communicate(timeout=600)[0] for land, process in processes.items()}
+    for land, process in processes.items():
+        assert process.returncode == 0, outputs[land][-3000:]
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = {
+            run.tags["ozg/land"]: instance.get_run_record_by_id(run.run_id)
+            for run in instance.get_runs(filters=dg.RunsFilter(job_name=INGEST_JOB))
+        }
+        assert set(runs) == set(SIDE_BY_SIDE)
+        for record in runs.values():
+            assert record is not None and record.dagster_run.status == dg.DagsterRunStatus.SUCCESS
+            materialized = {
+                entry.asset_key.to_user_string()
+                for entry in instance.get_records_for_run(
+                    record.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+                ).records
+                if entry.asset_key is not None
+            }
+            assert materialized == {
+                "raw/dashboard",
+                "raw/pvog",
+                *(f"normalized/{table}" for table in TABLES),
+            }
+        # They ran side by side: each started before the other had ended.
+        first, second = (runs[land] for land in SIDE_BY_SIDE)
+        assert first is not None and second is not None
+        assert first.start_time is not None and second.start_time is not None
+        assert first.start_time < (second.end_time or 0) and second.start_time < (
+            first.end_time or 0
+        ), (first.start_time, first.end_time, second.start_time, second.end_time)
+    assert {
+        name: body
+        for source in ("destatis_gv100ad", "fim")
+        for name, body in raw_tree(data_dir, "raw", source).items()
+    } == landed_once
+    parallel_state, sequential_state = lake_state(data_dir), lake_state(sequential)
+    assert set(parallel_state) == set(sequential_state)
+    assert any(f"land={SIDE_BY_SIDE[1]}" in name for name in parallel_state)
+    # A fingerprint hashes the code a table is built with: a colleague editing it during the
+    # test legitimately changes the fingerprints built after the edit (the data stay equal).
+    edited = {table for table in TABLES if code_version(table) != code_before[table]}
+    if edited:
+        print(f"code of {sorted(edited)} edited during the test: their fingerprints not compared")
+    for name, value in sequential_state.items():
+        if name.endswith("_fingerprint.json") and name.split("/")[1] in edited:
+            continue
+        assert parallel_state[name] == value, name
+    assert not list((data_dir / "normalized" / "_staging").rglob("*.parquet"))
 
 
 # -- the sensor ------------------------------------------------------------------------------
@@ -750,7 +964,7 @@ def live_settings(base: str, data_dir: Path) -> Settings:
     )
 
 
-def test_sensor_requests_one_run_per_new_datenstand(
+def test_sensor_requests_the_nationwide_run_for_the_laender_with_a_new_datenstand(
     sample_server: Callable[[date], str], tmp_path: Path
 ) -> None:
     today = date(2026, 11, 15)
@@ -762,13 +976,14 @@ def test_sensor_requests_one_run_per_new_datenstand(
     assert len(requests_) == 1
     (request,) = requests_
     assert json.loads(cursor) == {"06": state.key()}
-    assert request.run_key == f"upstream-06-2026-11-01-{state.key()}"
+    # The nationwide run of the snapshot first; nach_bundesweit follows it with Land 06.
+    assert request.run_key == f"upstream-2026-11-01-06:{state.key()}"
     assert f"datenstand={state.datenstand}" in request.run_key
-    assert request.partition_key == "06|2026-11-01"
-    assert scope_partitions.has_partition_key(request.partition_key)
+    assert request.partition_key == "2026-11-01"
+    assert nationwide_partitions.has_partition_key(request.partition_key)
     assert request.run_config == LIVE_RUN_CONFIG
     assert request.tags["ozg/trigger"] == "neuer_datenstand"
-    assert request.tags["ozg/land"] == "06"
+    assert request.tags[THEN_LANDS] == "06"
 
     again, same_cursor = evaluate_upstream(cursor, november, today)
     assert again == [] and same_cursor == cursor
@@ -781,8 +996,15 @@ def test_sensor_requests_one_run_per_new_datenstand(
     new_requests, new_cursor = evaluate_upstream(cursor, october, today)
     assert len(new_requests) == 1 and json.loads(new_cursor) == {"06": changed.key()}
     assert new_requests[0].run_key != request.run_key
-    assert new_requests[0].partition_key == "06|2026-11-01"
+    assert new_requests[0].partition_key == "2026-11-01"
     assert evaluate_upstream(new_cursor, october, today)[0] == []
+
+    # Two Länder, one of them new: one nationwide run, followed by the new one only.
+    two = dataclasses.replace(october, lands=("06", "05"))
+    both, both_cursor = evaluate_upstream(new_cursor, two, today)
+    (request,) = both
+    assert request.tags[THEN_LANDS] == "05"
+    assert set(json.loads(both_cursor)) == {"06", "05"}
 
 
 def test_the_sensor_definition_against_the_sample_server(
@@ -796,17 +1018,123 @@ def test_the_sensor_definition_against_the_sample_server(
     assert len(result.run_requests or []) == 1
     (request,) = result.run_requests or []
     current = date.today().replace(day=1).isoformat()
-    assert request.partition_key == f"06|{current}"
-    assert scope_partitions.has_partition_key(request.partition_key)
+    assert request.partition_key == current
+    assert nationwide_partitions.has_partition_key(request.partition_key)
     assert result.cursor
     state_key = json.loads(result.cursor)["06"]
-    assert request.run_key == f"upstream-06-{current}-{state_key}"
+    assert request.run_key == f"upstream-{current}-06:{state_key}"
+    assert request.tags[THEN_LANDS] == "06"
     assert "gv100ad=None" not in state_key  # the HEAD probe got the edition's ETag
 
     with dg.build_sensor_context(cursor=result.cursor) as context:
         skipped = neuer_datenstand(context)
     assert isinstance(skipped, dg.SkipReason), skipped
     assert state_key in (skipped.skip_message or "")
+
+
+# -- the Land runs after the nationwide run -------------------------------------------------
+def toy_definitions(data_dir: Path) -> dg.Definitions:
+    """A nationwide and a Land × snapshot asset that do nothing, with the jobs
+    ``pipelines/jobs.py`` derives from them (the real job names and partitions)."""
+
+    @dg.asset(key=["raw", "fim"], partitions_def=nationwide_partitions)
+    def fim(ozg: OzgSettings) -> None: ...
+
+    @dg.asset(
+        key=["normalized", "leistungen"], partitions_def=scope_partitions, deps=[scope_dep(fim)]
+    )
+    def leistungen(ozg: OzgSettings) -> None: ...
+
+    return dg.Definitions(
+        assets=[fim, leistungen],
+        jobs=build_jobs([fim, leistungen], step_retries=False),
+        resources={"ozg": OzgSettings(data_dir=str(data_dir))},
+    )
+
+
+TOY_KEYS = [dg.AssetKey(["raw", "fim"]), dg.AssetKey(["normalized", "leistungen"])]
+
+
+def test_nach_bundesweit_follows_the_schedules_nationwide_run_with_its_laender(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clean_ozg_env(monkeypatch)
+    monkeypatch.setenv("OZG_LAND", "09,05")
+    definitions = toy_definitions(tmp_path)
+    nationwide = definitions.resolve_job_def(NATIONWIDE_JOB)
+    ingest = definitions.resolve_job_def(INGEST_JOB)
+    with dg.instance_for_test() as instance:
+        with dg.build_sensor_context(instance=instance) as context:
+            skipped = nach_bundesweit(context)
+        assert isinstance(skipped, dg.SkipReason)
+        assert skipped.skip_message == "no nationwide run to follow"
+        # A nationwide run of `ozg run` (or the UI) names no Länder: nothing follows it.
+        manual = nationwide.execute_in_process(
+            partition_key="2026-11-01", instance=instance, tags={"ozg/mode": "sample"}
+        )
+        with dg.build_sensor_context(instance=instance) as context:
+            result = nach_bundesweit(context)
+        assert isinstance(result, dg.SensorResult) and not result.run_requests
+        assert result.cursor is not None  # past that run's success
+        assert awaiting_land_runs(instance) == []
+
+        # The schedule's tick: the nationwide run, naming the Länder in scope.
+        tick = datetime(2026, 11, 2, 6, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+        with dg.build_schedule_context(scheduled_execution_time=tick) as schedule_context:
+            (request,) = ozg_monatlich(schedule_context)
+        scheduled = nationwide.execute_in_process(
+            partition_key=request.partition_key,
+            instance=instance,
+            run_config=request.run_config,
+            tags=request.tags,
+        )
+        # Until its Land runs are requested, the batch is not over: nothing is published –
+        # for FOLLOW_UP_GRACE_S (a stopped nach_bundesweit must not hold it back for ever).
+        assert awaiting_land_runs(instance) == [scheduled.run_id]
+        assert evaluate_after_ingest(instance, TOY_KEYS, None) == (
+            None,
+            None,
+            "1 nationwide run(s) still to be followed by Land runs",
+        )
+        assert awaiting_land_runs(instance, now=time.time() + FOLLOW_UP_GRACE_S + 1) == []
+        requests_, cursor, reason = evaluate_after_nationwide(instance, result.cursor)
+        assert reason == "2 Land run(s) requested"
+        assert [r.partition_key for r in requests_] == ["09|2026-11-01", "05|2026-11-01"]
+        assert [r.run_key for r in requests_] == [
+            f"nach-bundesweit-{scheduled.run_id}-09",
+            f"nach-bundesweit-{scheduled.run_id}-05",
+        ]
+        for land, follow_up in zip(("09", "05"), requests_, strict=True):
+            assert follow_up.run_config == LIVE_RUN_CONFIG  # in the nationwide run's mode
+            assert dg.validate_run_config(ingest, follow_up.run_config)
+            assert follow_up.tags == {
+                "ozg/land": land,
+                "ozg/mode": "live",
+                "ozg/trigger": "schedule",
+                "ozg/after_run": scheduled.run_id,
+            }
+        assert manual.run_id not in {r.tags["ozg/after_run"] for r in requests_}
+        # Looked at once: the same state asks for nothing again.
+        assert evaluate_after_nationwide(instance, cursor) == (
+            [],
+            cursor,
+            "no nationwide run to follow",
+        )
+
+        # The daemon launches the Land runs: the batch is in flight until they are done.
+        from dagster._core.test_utils import create_run_for_test
+
+        for follow_up in requests_:
+            create_run_for_test(
+                instance,
+                job_name=INGEST_JOB,
+                tags={**follow_up.tags, "dagster/partition": follow_up.partition_key},
+                status=dg.DagsterRunStatus.STARTED,
+            )
+        assert awaiting_land_runs(instance) == []
+        assert (
+            evaluate_after_ingest(instance, TOY_KEYS, None)[2] == "2 run(s) still queued or running"
+        )
 
 
 # -- publishing once after a batch of ingest runs ----------------------------------------------
@@ -886,36 +1214,35 @@ def test_monthly_schedule_requests_the_current_snapshot_in_live_mode(tmp_path: P
     with dg.build_schedule_context(scheduled_execution_time=tick) as context:
         (request,) = ozg_monatlich(context)
     assert isinstance(request, dg.RunRequest), request
-    assert request.partition_key == "06|2026-12-01"
-    assert request.run_key == "monatlich-06-2026-12-01"
+    # The snapshot's nationwide run; nach_bundesweit follows it with the Land runs.
+    assert request.partition_key == "2026-12-01"
+    assert request.run_key == "monatlich-2026-12-01"
     assert request.run_config == LIVE_RUN_CONFIG
     assert request.run_config["resources"]["ozg"]["config"]["mode"] == "live"
-    assert request.tags == {"ozg/mode": "live", "ozg/land": "06", "ozg/trigger": "schedule"}
+    assert request.tags == {"ozg/mode": "live", THEN_LANDS: "06", "ozg/trigger": "schedule"}
     # The live run config is valid for the job the schedule targets.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         definitions = build_definitions(Settings(data_dir=tmp_path))
     job = definitions.resolve_job_def(ozg_monatlich.job_name)
+    assert job.name == NATIONWIDE_JOB and job.partitions_def == nationwide_partitions
     assert dg.validate_run_config(job, request.run_config)
     with pytest.raises(dg.DagsterInvalidConfigError):
         dg.validate_run_config(job, {"resources": {"ozg": {"config": {"moed": "live"}}}})
 
 
-def test_monthly_schedule_requests_one_run_per_land_in_scope(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_monthly_schedule_names_every_land_in_scope(monkeypatch: pytest.MonkeyPatch) -> None:
     clean_ozg_env(monkeypatch)
     monkeypatch.setenv("OZG_LAND", "09,05")
     tick = datetime(2027, 1, 2, 6, 0, tzinfo=ZoneInfo("Europe/Berlin"))
     with dg.build_schedule_context(scheduled_execution_time=tick) as context:
-        requests_ = ozg_monatlich(context)
-    assert [r.partition_key for r in requests_] == ["09|2027-01-01", "05|2027-01-01"]
-    assert [r.run_key for r in requests_] == ["monatlich-09-2027-01-01", "monatlich-05-2027-01-01"]
+        (request,) = ozg_monatlich(context)
+    assert (request.partition_key, request.run_key) == ("2027-01-01", "monatlich-2027-01-01")
+    assert request.tags[THEN_LANDS] == "09,05"  # in this order, one run each
     monkeypatch.setenv("OZG_LAND", "all")
     with dg.build_schedule_context(scheduled_execution_time=tick) as context:
-        every = ozg_monatlich(context)
-    assert sorted(r.tags["ozg/land"] for r in every) == [f"{n:02d}" for n in range(1, 17)]
-    assert len({r.run_key for r in every}) == 16
+        (every,) = ozg_monatlich(context)
+    assert every.tags[THEN_LANDS].split(",") == [f"{n:02d}" for n in range(1, 17)]
 
 
 def test_probe_fails_loudly_when_the_gv100ad_edition_is_missing() -> None:

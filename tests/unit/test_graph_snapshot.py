@@ -50,6 +50,26 @@ def _dimensions(partitions: dg.PartitionsDefinition | None) -> list[str] | None:
     return [type(partitions).__name__]
 
 
+def _mapped_deps(graph: Any, key: dg.AssetKey) -> dict[str, str]:
+    """Between two partitioned assets, every dependency that does not map partition to
+    partition of the same key: parent -> the mapping (a changed mapping is a new graph)."""
+    node = graph.get(key)
+    mapped = {}
+    for parent in sorted(node.parent_keys):
+        if node.partitions_def is None or graph.get(parent).partitions_def is None:
+            continue
+        mapping = graph.get_partition_mapping(key, parent)
+        if isinstance(mapping, dg.IdentityPartitionMapping):
+            continue
+        if isinstance(mapping, dg.MultiToSingleDimensionPartitionMapping):
+            mapped[parent.to_user_string()] = (
+                f"{type(mapping).__name__}({mapping.partition_dimension_name})"
+            )
+        else:
+            mapped[parent.to_user_string()] = type(mapping).__name__
+    return mapped
+
+
 def describe_graph(definitions: dg.Definitions) -> dict[str, Any]:
     """A JSON-serialisable, deterministic description of the graph's shape."""
     graph = definitions.resolve_asset_graph()
@@ -61,6 +81,9 @@ def describe_graph(definitions: dg.Definitions) -> dict[str, Any]:
             "partitions": _dimensions(node.partitions_def),
             "deps": sorted(parent.to_user_string() for parent in node.parent_keys),
         }
+        mapped = _mapped_deps(graph, key)
+        if mapped:
+            assets[key.to_user_string()]["partition_mappings"] = mapped
     checks: dict[str, dict[str, bool]] = {}
     for check_key in sorted(
         graph.asset_check_keys, key=lambda ck: (ck.asset_key.to_user_string(), ck.name)
@@ -158,9 +181,20 @@ def test_every_dependency_points_from_an_earlier_layer(description: dict[str, An
 def test_only_the_ingest_layers_are_partitioned_by_land_and_snapshot(
     description: dict[str, Any],
 ) -> None:
+    nationwide = {"raw/destatis_gv100ad", "raw/fim"}  # one landing per snapshot
     for key, node in description["assets"].items():
         ingest = key.split("/")[0] in ("raw", "normalized")
-        assert node["partitions"] == (["land", "snapshot"] if ingest else None), key
+        if key in nationwide:
+            assert node["partitions"] == ["MonthlyPartitionsDefinition"], key
+        else:
+            assert node["partitions"] == (["land", "snapshot"] if ingest else None), key
+        # A Land × snapshot asset reads a nationwide one by the snapshot of its partition.
+        expected = {
+            parent: "MultiToSingleDimensionPartitionMapping(snapshot)"
+            for parent in node["deps"]
+            if parent in nationwide
+        }
+        assert node.get("partition_mappings", {}) == expected, key
     # The publishing step waits for the docs and for every mart.
     published = description["assets"]["published/warehouse"]["deps"]
     marts = {key for key in description["assets"] if key.startswith("marts/")}

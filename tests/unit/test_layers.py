@@ -38,6 +38,9 @@ LAYERS = {
     "pipelines.normalisation": 3,
     "pipelines.warehouse": 4,
     "pipelines.analysis": 4.5,
+    # PostgreSQL beside DuckDB: loads the lake for the dbt build (warehouse) and is the
+    # second target of publication, which imports it.
+    "pipelines.postgres": 4.7,
     "pipelines.publication": 5,
     "pipelines.reports": 6,
 }
@@ -55,7 +58,15 @@ def domain_modules() -> list[str]:
 
 def test_the_domain_packages_are_found() -> None:
     found = set(domain_modules())
-    for package in ("normalisation", "quality", "analysis", "publication", "reports", "html"):
+    for package in (
+        "normalisation",
+        "quality",
+        "analysis",
+        "postgres",
+        "publication",
+        "reports",
+        "html",
+    ):
         assert f"pipelines.{package}" in found
     assert {"pipelines.lake", "pipelines.warehouse", "sources.files"} <= found
     assert not any(name.split(".")[1] in GLUE for name in found if name.startswith("pipelines."))

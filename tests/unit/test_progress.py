@@ -223,6 +223,38 @@ def test_before_a_partition_finished_the_last_runs_duration_is_used(clock: Clock
     assert progress.remaining() == (10.0, False)
 
 
+def test_nationwide_partitions_count_apart_and_are_estimated_by_their_own_mean(
+    clock: Clock,
+) -> None:
+    """``ozg run`` lands each snapshot's nationwide sources first (seconds), then the Land ×
+    snapshot partitions (minutes): one mean for both would be wrong for either."""
+    progress = RunProgress(2, nationwide=2, clock=clock)
+    progress.set_priors(Priors(partition_s=60.0, publish_steps={"ozg_dbt": 100.0}))
+    progress.start_partition("bundesweit|2026-10-01", nationwide=True)
+    progress.start_step("raw__fim")
+    clock.advance(1)
+    # Partition i of n counts both kinds; the nationwide ones have no measure yet: the rest
+    # is a lower bound (the two Land partitions at the last runs' 60 s, and the publish job).
+    assert progress.line().startswith("bundesweit|2026-10-01 (1/4) raw__fim · ")
+    assert progress.remaining() == (2 * 60.0 + 100.0, False)
+    progress.finish_partition()  # 1 s
+    progress.start_partition("bundesweit|2026-11-01", nationwide=True)
+    assert progress.remaining() == (1.0 + 2 * 60.0 + 100.0, True)
+    clock.advance(3)
+    progress.finish_partition()
+    assert (progress.finished_nationwide, progress.finished) == ([1.0, 3.0], [])
+    progress.start_partition("06|2026-10-01")
+    clock.advance(20)
+    assert progress.line().startswith("06|2026-10-01 (3/4) · ")
+    assert progress.remaining() == (40.0 + 60.0 + 100.0, True)
+    progress.finish_partition()  # 20 s: now the Land partitions' own mean counts
+    assert progress.remaining() == (20.0 + 100.0, True)
+    # A prior of the nationwide runs stands in until one of this run finished.
+    fresh = RunProgress(1, nationwide=1, clock=clock, priors=Priors(60.0, {}, nationwide_s=2.0))
+    fresh.start_partition("bundesweit|2026-11-01", nationwide=True)
+    assert fresh.remaining() == (2.0 + 60.0, False)
+
+
 def test_in_the_publish_phase_the_estimate_follows_dbts_node_fraction(clock: Clock) -> None:
     progress = ingest_progress(clock, 1, [20.0])
     progress.start_publish()
