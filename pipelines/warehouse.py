@@ -139,6 +139,35 @@ def generate_dbt_docs(data_dir: Path) -> Path:
         return atomic_copy(page, dbt_docs_path(data_dir))
 
 
+def run_dbt(
+    args: list[str], environment: dict[str, str], *, target: str | None = None, what: str = "dbt"
+) -> dict[str, Any]:
+    """dbt ``args`` with ``--target target`` (without: the profile's default, DuckDB) in a
+    private target directory, so the shared ``target/`` keeps the DuckDB build's manifest and
+    partial-parse state; returns dbt's ``run_results.json``. A failure raises RuntimeError
+    naming each failing node with dbt's message (pipelines/postgres/lake_load.py)."""
+    with _private_target(target or "dbt") as private:
+        try:
+            _run_dbt([*args, *(["--target", target] if target else [])], private, environment, what)
+        except RuntimeError:
+            failed = _failed_nodes(private / "run_results.json")
+            if not failed:
+                raise
+            raise RuntimeError(f"{what} failed: " + "; ".join(failed)) from None
+        return json.loads((private / "run_results.json").read_text(encoding="utf-8"))
+
+
+def _failed_nodes(run_results: Path) -> list[str]:
+    if not run_results.exists():
+        return []
+    results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
+    return [
+        f"{r['unique_id']}: {' '.join(str(r.get('message') or r['status']).split())[:400]}"
+        for r in results
+        if r["status"] in ("error", "fail", "runtime error")
+    ]
+
+
 @contextmanager
 def _private_target(purpose: str) -> Iterator[Path]:
     """A fresh target directory under ``target/`` seeded with the partial-parse state, so

@@ -24,7 +24,8 @@ select
     min(rang) as anbieter_rang,
     case min(rang) when 1 then 'eigen' when 2 then 'kreis' when 3 then 'land' else 'bund' end
         as anbieter,
-    arg_min(anbieter_ars, rang) as anbieter_ars,
-    arg_min(url, rang) as url
+    -- rang is unique within the group: one provider per level.
+    {{ arg_min('anbieter_ars', 'rang') }} as anbieter_ars,
+    {{ arg_min('url', 'rang') }} as url
 from matched
-group by all
+group by snapshot_date, ars, leika_key

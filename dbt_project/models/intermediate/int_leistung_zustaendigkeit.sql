@@ -42,11 +42,14 @@ kandidaten as (
     where not r.beispiel or (l.sample and {{ var('zustaendigkeit_beispielregeln') }})
 ),
 beste as (
-    select * from kandidaten
-    qualify row_number() over (
-        partition by land_code, snapshot_date, leika_key, schicht
-        order by spezifitaet desc, regel_id
-    ) = 1
+    select * from (
+        select *, row_number() over (
+            partition by land_code, snapshot_date, leika_key, schicht
+            order by spezifitaet desc, regel_id
+        ) as regel_rang
+        from kandidaten
+    ) gerankt
+    where regel_rang = 1
 ),
 aufgeloest as (
     select

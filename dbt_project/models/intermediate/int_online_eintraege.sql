@@ -5,4 +5,4 @@ select snapshot_date, anbieter_ars, leika_key,
        count(distinct url) as n_urls
 from {{ ref('stg_verfuegbarkeit') }}
 where query_scope = 'own' and eintrag_online
-group by all
+group by snapshot_date, anbieter_ars, leika_key

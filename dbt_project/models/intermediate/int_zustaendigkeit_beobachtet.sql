@@ -68,11 +68,23 @@ je_leistung as (
         count(distinct ars) filter (where gebietstyp = 'kreisangehörige Stadt') as n_stadt,
         count(distinct ars) filter (where gebietstyp = 'Sonderstatusstadt') as n_sonderstatus,
         count(distinct ars) filter (where gebietstyp = 'kreisfreie Stadt') as n_kreisfrei,
-        count(distinct ars) filter (where gebietstyp = 'Landkreis') as n_landkreis,
-        -- The entries' OZG-ID, for keys the catalogue gives none (e.g. PVOG-only keys).
-        mode(ozg_id) as ozg_id_eintraege
+        count(distinct ars) filter (where gebietstyp = 'Landkreis') as n_landkreis
     from eigen
     group by land, leika_key
+),
+ozg_eintraege as (
+    -- The entries' OZG-ID, for keys the catalogue gives none (e.g. PVOG-only keys): the
+    -- most frequent over the Kommunen with an own entry, on a tie the smallest.
+    select land, leika_key, ozg_id as ozg_id_eintraege
+    from (
+        select land, leika_key, ozg_id, row_number() over (
+            partition by land, leika_key order by count(*) desc, ozg_id
+        ) as haeufigkeit_rang
+        from eigen
+        where ozg_id is not null
+        group by land, leika_key, ozg_id
+    ) gezaehlt
+    where haeufigkeit_rang = 1
 ),
 je_ozg as (
     select
@@ -99,30 +111,39 @@ land_bund as (
 leistungen as (
     select
         x.land, l.snapshot_date, l.leika_key, l.leika_name,
-        coalesce(l.ozg_id, j.ozg_id_eintraege) as ozg_id,
+        coalesce(l.ozg_id, o.ozg_id_eintraege) as ozg_id,
         l.typisierung, l.sample
     from {{ ref('stg_leistungen') }} l
     join laender x on x.snapshot_date = l.snapshot_date
-    left join je_leistung j on j.land = x.land and j.leika_key = l.leika_key
+    left join ozg_eintraege o on o.land = x.land and o.leika_key = l.leika_key
 ),
 anteile as (
     select
         l.*,
         coalesce(j.n_kommunen_eigen, 0) as n_kommunen_eigen,
-        coalesce(j.n_kreisangehoerig, 0)::double / nullif(b.n_kreisangehoerig, 0) as anteil_kreisangehoerig,
-        coalesce(j.n_gemeinde, 0)::double / nullif(b.n_gemeinde, 0) as anteil_kreisangehoerige_gemeinde,
-        coalesce(j.n_stadt, 0)::double / nullif(b.n_stadt, 0) as anteil_kreisangehoerige_stadt,
-        coalesce(j.n_sonderstatus, 0)::double / nullif(b.n_sonderstatus, 0) as anteil_sonderstatusstadt,
-        coalesce(j.n_kreisfrei, 0)::double / nullif(b.n_kreisfrei, 0) as anteil_kreisfreie_stadt,
-        coalesce(j.n_landkreis, 0)::double / nullif(b.n_landkreis, 0) as anteil_landkreis,
+        cast(coalesce(j.n_kreisangehoerig, 0) as double precision)
+            / nullif(b.n_kreisangehoerig, 0) as anteil_kreisangehoerig,
+        cast(coalesce(j.n_gemeinde, 0) as double precision)
+            / nullif(b.n_gemeinde, 0) as anteil_kreisangehoerige_gemeinde,
+        cast(coalesce(j.n_stadt, 0) as double precision)
+            / nullif(b.n_stadt, 0) as anteil_kreisangehoerige_stadt,
+        cast(coalesce(j.n_sonderstatus, 0) as double precision)
+            / nullif(b.n_sonderstatus, 0) as anteil_sonderstatusstadt,
+        cast(coalesce(j.n_kreisfrei, 0) as double precision)
+            / nullif(b.n_kreisfrei, 0) as anteil_kreisfreie_stadt,
+        cast(coalesce(j.n_landkreis, 0) as double precision)
+            / nullif(b.n_landkreis, 0) as anteil_landkreis,
         case when l.ozg_id is not null
-             then coalesce(o.n_kreisangehoerig, 0)::double / nullif(b.n_kreisangehoerig, 0) end
+             then cast(coalesce(o.n_kreisangehoerig, 0) as double precision)
+                      / nullif(b.n_kreisangehoerig, 0) end
             as ozg_anteil_kreisangehoerig,
         case when l.ozg_id is not null
-             then coalesce(o.n_sonderstatus, 0)::double / nullif(b.n_sonderstatus, 0) end
+             then cast(coalesce(o.n_sonderstatus, 0) as double precision)
+                      / nullif(b.n_sonderstatus, 0) end
             as ozg_anteil_sonderstatusstadt,
         case when l.ozg_id is not null
-             then coalesce(o.n_landkreis, 0)::double / nullif(b.n_landkreis, 0) end
+             then cast(coalesce(o.n_landkreis, 0) as double precision)
+                      / nullif(b.n_landkreis, 0) end
             as ozg_anteil_landkreis,
         coalesce(lb.eintrag_land, false) as eintrag_land,
         coalesce(lb.eintrag_bund, false) as eintrag_bund

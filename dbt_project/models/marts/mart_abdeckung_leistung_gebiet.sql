@@ -3,6 +3,8 @@
 -- class, where full coverage comes from, and the API's own Flächendeckung for comparison.
 -- Every Land in the lake is covered on its own: an area's figures use its Land's entries
 -- (and the Bund's) only.
+-- PostgreSQL misplans the joins after the one with gebietsnamen (macros/postgres_planner.sql).
+{{ config(pre_hook="{{ postgres_without_nested_loops() }}") }}
 with gemeinden as (
     select p.snapshot_date, k.land, p.leika_key, p.online, k.kreis_ars, k.land_ars,
            k.bevoelkerung
@@ -21,10 +23,10 @@ abdeckung as (
         snapshot_date, land, leika_key, gebietsebene, gebiet_ars,
         count(*) as n_gemeinden,
         count(*) filter (where online) as n_gemeinden_online,
-        sum(bevoelkerung)::bigint as bevoelkerung,
-        coalesce(sum(bevoelkerung) filter (where online), 0)::bigint as bevoelkerung_online
+        cast(sum(bevoelkerung) as bigint) as bevoelkerung,
+        cast(coalesce(sum(bevoelkerung) filter (where online), 0) as bigint) as bevoelkerung_online
     from gebiete
-    group by all
+    group by snapshot_date, land, leika_key, gebietsebene, gebiet_ars
 ),
 gebietsnamen as (
     select snapshot_date, ars, ebene, name, sample from {{ ref('stg_gebiete') }}
@@ -45,26 +47,28 @@ api_eintrag as (
                 when 'in mind. einer Kommune verfügbar' then 1 end) as api_rang
     from {{ ref('stg_verfuegbarkeit') }}
     where query_scope = 'own' and eintrag_online
-    group by all
+    group by snapshot_date, leika_key, anbieter_ars
 ),
 api_bund as (
     select snapshot_date, leika_key, max(api_rang) as bund_rang
     from api_eintrag where anbieter_ars = '000000000000'
-    group by all
+    group by snapshot_date, leika_key
 ),
 api_landesebene as (
     select snapshot_date, land, leika_key, max(api_rang) as land_rang
     from api_eintrag where anbieter_ars = land || '0000000000' and land <> '00'
-    group by all
+    group by snapshot_date, land, leika_key
 ),
 api_kreis as (
     select snapshot_date, land, leika_key, left(anbieter_ars, 5) || '0000000' as gebiet_ars,
            max(api_rang) as api_rang
     from api_eintrag where anbieter_ars not like '__0000000000'
-    group by all
+    group by snapshot_date, land, leika_key, left(anbieter_ars, 5) || '0000000'
 ),
 api_land as (
-    select snapshot_date, land, leika_key, max(api_rang) as api_rang from api_kreis group by all
+    select snapshot_date, land, leika_key, max(api_rang) as api_rang
+    from api_kreis
+    group by snapshot_date, land, leika_key
 ),
 api as (
     -- Entries serving an area: the Bund's, the Land's, and for a Kreis those of the Kreis and
@@ -94,10 +98,11 @@ select
     g.name as gebiet_name,
     c.n_gemeinden,
     c.n_gemeinden_online,
-    c.n_gemeinden_online::double / c.n_gemeinden as abdeckung_anzahl,
+    cast(c.n_gemeinden_online as double precision) / c.n_gemeinden as abdeckung_anzahl,
     c.bevoelkerung,
     c.bevoelkerung_online,
-    c.bevoelkerung_online::double / nullif(c.bevoelkerung, 0) as abdeckung_bevoelkerung,
+    cast(c.bevoelkerung_online as double precision) / nullif(c.bevoelkerung, 0)
+        as abdeckung_bevoelkerung,
     case when c.n_gemeinden_online = c.n_gemeinden then 'flaechendeckend'
          when c.n_gemeinden_online > 0 then 'teilweise'
          else 'nicht_verfuegbar' end as klasse,

@@ -29,4 +29,4 @@ select
     k.sample
 from vergleich v
 join {{ ref('int_kommunen') }} k on k.snapshot_date = v.snapshot_date and k.ars = v.ars
-group by all
+group by v.snapshot_date, k.land, v.ars, k.name, k.sample

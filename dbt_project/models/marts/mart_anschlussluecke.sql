@@ -13,11 +13,11 @@ mit_vergleich as (
     select
         *,
         count(*) over peer - 1 as n_peers,
-        count(*) filter (where online) over peer - online::int as n_peers_online,
+        count(*) filter (where online) over peer - cast(online as integer) as n_peers_online,
         count(*) filter (where kommunenart = 'Gemeinde') over kreis
-            - (kommunenart = 'Gemeinde')::int as n_kreis_gemeinden,
+            - cast(kommunenart = 'Gemeinde' as integer) as n_kreis_gemeinden,
         count(*) filter (where kommunenart = 'Gemeinde' and online) over kreis
-            - (kommunenart = 'Gemeinde' and online)::int as n_kreis_gemeinden_online
+            - cast(kommunenart = 'Gemeinde' and online as integer) as n_kreis_gemeinden_online
     from paare
     window
         peer as (partition by snapshot_date, land, leika_key, peer_gruppe),
@@ -26,20 +26,21 @@ mit_vergleich as (
 luecken as (
     select
         *,
-        n_peers_online::double / nullif(n_peers, 0) as anteil_peers_online,
-        n_kreis_gemeinden_online::double / nullif(n_kreis_gemeinden, 0)
+        cast(n_peers_online as double precision) / nullif(n_peers, 0) as anteil_peers_online,
+        cast(n_kreis_gemeinden_online as double precision) / nullif(n_kreis_gemeinden, 0)
             as anteil_kreis_online
     from mit_vergleich
     where not online
-      and (n_peers_online::double / nullif(n_peers, 0) > 0.5
-           or n_kreis_gemeinden_online::double / nullif(n_kreis_gemeinden, 0) > 0.5)
+      and (cast(n_peers_online as double precision) / nullif(n_peers, 0) > 0.5
+           or cast(n_kreis_gemeinden_online as double precision)
+              / nullif(n_kreis_gemeinden, 0) > 0.5)
 ),
 stichtage as (
     -- The Land's Stichtage, numbered, and the first of them (the start of observation).
     select land, snapshot_date,
            row_number() over (partition by land order by snapshot_date) as nr,
            min(snapshot_date) over (partition by land) as erster_stichtag
-    from (select distinct land, snapshot_date from {{ ref('int_kommunen') }})
+    from (select distinct land, snapshot_date from {{ ref('int_kommunen') }}) stichtag
 ),
 inseln as (
     -- Gaps-and-islands: consecutive snapshots with the same gap share one start date.
@@ -67,8 +68,8 @@ select
     min(i.snapshot_date) over (partition by i.ars, i.leika_key, i.insel) as luecke_seit,
     min(i.snapshot_date) over (partition by i.ars, i.leika_key, i.insel)
         = i.erster_stichtag as luecke_seit_zensiert,
-    datediff('day', min(i.snapshot_date) over (partition by i.ars, i.leika_key, i.insel),
-             i.snapshot_date) as luecke_alter_tage,
+    {{ days_between('min(i.snapshot_date) over (partition by i.ars, i.leika_key, i.insel)',
+                    'i.snapshot_date') }} as luecke_alter_tage,
     pk.leika_key is not null as im_prioritaetenkorb,
     row_number() over (
         partition by i.snapshot_date, i.ars

@@ -5,15 +5,17 @@
 -- beyond their contracts, the Leistungen without a Zuständigkeit, and the age of the API's
 -- Datenstand at the snapshot. Counted per Land partition as delivered (nationwide tables
 -- and the Bund's queries are part of every Land's delivery).
+{%- set ars_aus_meldung = regexp_extract('message', "'ars ([0-9]{12})'", 1) %}
 with zeilen as (
     select land, snapshot_date, tabelle, zeilen from {{ ref('stg_lake_partitionen') }}
 ),
 quarantaene as (
-    select land, snapshot_date, tabelle, sum(n)::bigint as zeilen_quarantaene,
+    select land, snapshot_date, tabelle, cast(sum(n) as bigint) as zeilen_quarantaene,
            string_agg(reason_code || ': ' || n, ', ' order by reason_code) as gruende
     from (select land, snapshot_date, tabelle, reason_code, count(*) as n
-          from {{ ref('stg_quarantaene') }} group by all)
-    group by all
+          from {{ ref('stg_quarantaene') }}
+          group by land, snapshot_date, tabelle, reason_code) je_grund
+    group by land, snapshot_date, tabelle
 ),
 zustaendigkeit as (
     -- Leistungen without any Zuständigkeit count in no denominator: listed in
@@ -23,22 +25,22 @@ zustaendigkeit as (
            count(*) filter (where not zugeordnet and n_kommunen_eigen > 0)
                as leistungen_nicht_zugeordnet_mit_eintraegen
     from {{ ref('int_leistung_zustaendigkeit') }}
-    group by all
+    group by land, snapshot_date
 ),
 gebietsstand as (
     select land, snapshot_date, tabelle, count(*) as zeilen_gebietsstand_unbekannt,
-           string_agg(distinct regexp_extract(message, 'ars ([0-9]{12})', 1), ', ')
+           string_agg(distinct {{ ars_aus_meldung }}, ', ' order by {{ ars_aus_meldung }})
                as ars_gebietsstand_unbekannt
     from {{ ref('stg_quarantaene') }}
     where reason_code = 'ars_not_in_gebietsstand'
-    group by all
+    group by land, snapshot_date, tabelle
 ),
 felder as (
     select land, snapshot_date, tabelle, count(*) as n_unbekannte_felder,
            string_agg(quelle || ': ' || feld || ' (' || datensaetze || ')', ', '
                       order by quelle, feld) as unbekannte_felder
     from {{ ref('stg_unbekannte_felder') }}
-    group by all
+    group by land, snapshot_date, tabelle
 ),
 stand as (
     select land, snapshot_date, datenstand, sample
@@ -50,8 +52,8 @@ select
     z.tabelle,
     z.zeilen,
     coalesce(q.zeilen_quarantaene, 0) as zeilen_quarantaene,
-    coalesce(q.zeilen_quarantaene, 0)::double / nullif(z.zeilen + coalesce(q.zeilen_quarantaene, 0), 0)
-        as anteil_quarantaene,
+    cast(coalesce(q.zeilen_quarantaene, 0) as double precision)
+        / nullif(z.zeilen + coalesce(q.zeilen_quarantaene, 0), 0) as anteil_quarantaene,
     q.gruende,
     coalesce(g.zeilen_gebietsstand_unbekannt, 0) as zeilen_gebietsstand_unbekannt,
     g.ars_gebietsstand_unbekannt,
@@ -60,7 +62,7 @@ select
     zu.leistungen_nicht_zugeordnet,
     zu.leistungen_nicht_zugeordnet_mit_eintraegen,
     s.datenstand,
-    datediff('day', s.datenstand, z.snapshot_date) as alter_datenstand_tage,
+    {{ days_between('s.datenstand', 'z.snapshot_date') }} as alter_datenstand_tage,
     '{{ var("definition_version") }}' as definition_version,
     s.sample
 from zeilen z

@@ -7,7 +7,8 @@ with verlauf as (
 t0 as (
     select land, leika_key, min(snapshot_date) filter (where n_online > 0) as t0_land,
            min(snapshot_date) as erster_stichtag, max(snapshot_date) as letzter_stichtag
-    from verlauf group by all
+    from verlauf
+    group by land, leika_key
 )
 select
     v.land,
@@ -17,12 +18,13 @@ select
     t.t0_land = t.erster_stichtag as t0_links_zensiert,
     min(v.snapshot_date) filter (where v.anteil_online >= 0.5) as t50,
     min(v.snapshot_date) filter (where v.anteil_online >= 0.9) as t90,
-    datediff('day', t.t0_land, min(v.snapshot_date) filter (where v.anteil_online >= 0.5))
+    {{ days_between('t.t0_land', 'min(v.snapshot_date) filter (where v.anteil_online >= 0.5)') }}
         as tage_bis_50,
-    datediff('day', t.t0_land, min(v.snapshot_date) filter (where v.anteil_online >= 0.9))
+    {{ days_between('t.t0_land', 'min(v.snapshot_date) filter (where v.anteil_online >= 0.9)') }}
         as tage_bis_90,
-    arg_max(v.anteil_online, v.snapshot_date) as anteil_online_aktuell,
-    arg_max(v.n_kommunen, v.snapshot_date) as n_kommunen,
+    -- snapshot_date is unique per Land and Leistung in mart_diffusion_verlauf.
+    {{ arg_max('v.anteil_online', 'v.snapshot_date') }} as anteil_online_aktuell,
+    {{ arg_max('v.n_kommunen', 'v.snapshot_date') }} as n_kommunen,
     '{{ var("definition_version") }}' as definition_version,
     bool_and(v.sample) as sample
 from verlauf v

@@ -13,7 +13,7 @@ jemals as (
     from paare
 ),
 laender as (
-    select land, bool_and(sample) as sample from {{ ref('int_kommunen') }} group by all
+    select land, bool_and(sample) as sample from {{ ref('int_kommunen') }} group by land
 )
 select
     j.snapshot_date,
@@ -21,10 +21,11 @@ select
     j.leika_key,
     count(*) as n_kommunen,
     count(*) filter (where j.online) as n_online,
-    count(*) filter (where j.online)::double / count(*) as anteil_online,
-    count(*) filter (where j.bisher_online)::double / count(*) as anteil_jemals_online,
+    cast(count(*) filter (where j.online) as double precision) / count(*) as anteil_online,
+    cast(count(*) filter (where j.bisher_online) as double precision) / count(*)
+        as anteil_jemals_online,
     '{{ var("definition_version") }}' as definition_version,
-    any_value(l.sample) as sample
+    bool_and(l.sample) as sample  -- one row of laender per group
 from jemals j
 join laender l using (land)
 group by j.snapshot_date, j.land, j.leika_key

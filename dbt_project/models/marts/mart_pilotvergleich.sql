@@ -10,7 +10,8 @@ korb as (
 ),
 luecken as (
     select snapshot_date, ars, count(*) as n_luecken
-    from {{ ref('mart_anschlussluecke') }} group by all
+    from {{ ref('mart_anschlussluecke') }}
+    group by snapshot_date, ars
 )
 select
     p.snapshot_date, p.land, p.as_of, p.ars, p.name, p.kommunenart, p.gebietstyp, p.peer_gruppe,

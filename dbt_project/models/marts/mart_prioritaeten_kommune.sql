@@ -25,14 +25,14 @@ status as (
     cross join korb b
     left join relevant p
         on p.snapshot_date = k.snapshot_date and p.ars = k.ars and p.leika_key = b.leika_key
-    group by all
+    group by k.snapshot_date, k.ars, b.korb, b.position, b.bezeichnung
 )
 select
     s.snapshot_date, k.land, s.ars, k.name, k.kommunenart, k.ist_pilot, s.korb, s.position,
     s.bezeichnung, s.leika_keys, s.anwendbar, s.online,
     count(*) filter (where s.anwendbar) over korb_kommune as n_anwendbar_korb,
     count(*) filter (where s.anwendbar and s.online) over korb_kommune as n_online_korb,
-    (count(*) filter (where s.anwendbar and s.online) over korb_kommune)::double
+    cast(count(*) filter (where s.anwendbar and s.online) over korb_kommune as double precision)
         / nullif(count(*) filter (where s.anwendbar) over korb_kommune, 0) as quote_korb,
     s.zuordnung_beispiel,
     '{{ var("definition_version") }}' as definition_version,

@@ -6,21 +6,28 @@ with paare as (
 ),
 gruppen as (
     -- Peer group at the last Stichtag of the Kommune's Land.
-    select ars, land, peer_gruppe from {{ ref('int_kommunen') }}
-    qualify snapshot_date = max(snapshot_date) over (partition by land)
+    select ars, land, peer_gruppe
+    from (
+        select ars, land, peer_gruppe, snapshot_date,
+               max(snapshot_date) over (partition by land) as letzter_stichtag
+        from {{ ref('int_kommunen') }}
+    ) kommunen
+    where snapshot_date = letzter_stichtag
 ),
 je_kommune as (
     select
         g.land,
         p.ars,
-        any_value(p.name) as name,
-        any_value(p.kommunenart) as kommunenart,
-        any_value(g.peer_gruppe) as peer_gruppe,
+        -- The same for every row of the Kommune (dbt.any_value: min on PostgreSQL).
+        {{ dbt.any_value('p.name') }} as name,
+        {{ dbt.any_value('p.kommunenart') }} as kommunenart,
+        {{ dbt.any_value('g.peer_gruppe') }} as peer_gruppe,
         min(p.erster_stichtag) as erster_stichtag,
         max(p.letzter_stichtag) as letzter_stichtag,
         count(*) as n_paare,
         count(*) filter (where p.in_lag_statistik) as n_gemessen,
-        median(p.verzoegerung_tage) filter (where p.in_lag_statistik) as median_verzoegerung_tage,
+        {{ median('p.verzoegerung_tage') }} filter (where p.in_lag_statistik)
+            as median_verzoegerung_tage,
         count(*) filter (where p.rechts_zensiert and p.t0_land is not null) as n_ausstehend,
         count(*) filter (where p.links_zensiert) as n_vorher_online,
         bool_and(p.sample) as sample
@@ -33,7 +40,7 @@ gruppe as (
         g.land,
         g.peer_gruppe,
         count(distinct p.ars) as peer_n,
-        median(p.verzoegerung_tage) filter (where p.in_lag_statistik)
+        {{ median('p.verzoegerung_tage') }} filter (where p.in_lag_statistik)
             as peer_median_verzoegerung_tage
     from paare p
     join gruppen g using (ars)
@@ -41,8 +48,8 @@ gruppe as (
 ),
 gruppe_zaehler as (
     select land, peer_gruppe,
-           median(n_gemessen) as peer_median_n_gemessen,
-           median(n_ausstehend) as peer_median_n_ausstehend
+           {{ median('n_gemessen') }} as peer_median_n_gemessen,
+           {{ median('n_ausstehend') }} as peer_median_n_ausstehend
     from je_kommune
     group by land, peer_gruppe
 )

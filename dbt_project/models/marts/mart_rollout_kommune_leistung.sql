@@ -15,7 +15,7 @@ fenster as (
 ),
 je_paar as (
     select
-        p.land, p.ars, p.leika_key, any_value(p.kommunenart) as kommunenart,
+        p.land, p.ars, p.leika_key, {{ dbt.any_value('p.kommunenart') }} as kommunenart,
         min(p.snapshot_date) filter (where p.online) as erstmals_online,
         bool_or(p.online and p.snapshot_date = f.letzter_stichtag) as aktuell_online,
         count(*) filter (where p.online) as n_stichtage_online,
@@ -43,8 +43,9 @@ select
     m.erstmals_online is not null as eingefuehrt,
     m.erstmals_online = f.erster_stichtag as links_zensiert,
     m.erstmals_online is null as rechts_zensiert,
-    case when m.erstmals_online is not null then datediff('day', m.t0_land, m.erstmals_online)
-         when m.t0_land is not null then datediff('day', m.t0_land, f.letzter_stichtag)
+    case when m.erstmals_online is not null
+             then {{ days_between('m.t0_land', 'm.erstmals_online') }}
+         when m.t0_land is not null then {{ days_between('m.t0_land', 'f.letzter_stichtag') }}
     end as verzoegerung_tage,
     -- Lag statistics use only pairs adopted inside the window with a known start.
     coalesce(m.erstmals_online > f.erster_stichtag and m.t0_land > f.erster_stichtag, false)

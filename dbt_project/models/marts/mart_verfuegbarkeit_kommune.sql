@@ -18,13 +18,13 @@ counts as (
         count(*) filter (where anbieter = 'bund') as n_online_bund,
         count(distinct url) filter (where online) as n_onlinedienste
     from paare
-    group by all
+    group by snapshot_date, ars, perspektive
 ),
 ddv as (
     -- DDV-style count: every Leistung online in the citizen view, no applicability filter.
     select snapshot_date, ars, count(*) as n_online_ohne_zustaendigkeit
     from {{ ref('int_buergersicht') }}
-    group by all
+    group by snapshot_date, ars
 ),
 stand as (
     -- Latest Datenstand of the Land's delivery (its partition, the Bund's queries included).
@@ -48,17 +48,17 @@ select
     c.perspektive,
     c.n_anwendbar,
     c.n_online,
-    c.n_online::double / nullif(c.n_anwendbar, 0) as quote_online,
+    cast(c.n_online as double precision) / nullif(c.n_anwendbar, 0) as quote_online,
     c.n_online_eigen,
     c.n_online_kreis,
     c.n_online_land,
     c.n_online_bund,
-    c.n_online_eigen::double / nullif(c.n_online, 0) as anteil_eigen,
-    c.n_online_kreis::double / nullif(c.n_online, 0) as anteil_kreis,
-    c.n_online_land::double / nullif(c.n_online, 0) as anteil_land,
-    c.n_online_bund::double / nullif(c.n_online, 0) as anteil_bund,
+    cast(c.n_online_eigen as double precision) / nullif(c.n_online, 0) as anteil_eigen,
+    cast(c.n_online_kreis as double precision) / nullif(c.n_online, 0) as anteil_kreis,
+    cast(c.n_online_land as double precision) / nullif(c.n_online, 0) as anteil_land,
+    cast(c.n_online_bund as double precision) / nullif(c.n_online, 0) as anteil_bund,
     c.n_onlinedienste,
-    c.n_online::double / nullif(c.n_onlinedienste, 0) as mapping_ratio,
+    cast(c.n_online as double precision) / nullif(c.n_onlinedienste, 0) as mapping_ratio,
     coalesce(d.n_online_ohne_zustaendigkeit, 0) as n_online_ohne_zustaendigkeit,
     '{{ var("definition_version") }}' as definition_version,
     k.sample

@@ -33,7 +33,7 @@ select
     z.ozg_anteil_landkreis,
     z.eintrag_land,
     z.eintrag_bund,
-    {{ var('zustaendigkeit_schwelle') }}::double as schwelle,
+    cast({{ var('zustaendigkeit_schwelle') }} as double precision) as schwelle,
     '{{ var("definition_version") }}' as definition_version,
     z.sample
 from {{ ref('int_leistung_zustaendigkeit') }} z

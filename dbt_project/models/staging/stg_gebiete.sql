@@ -3,7 +3,7 @@
 -- the partition's Land from the path), so an area appears once however many Länder are
 -- loaded, and only for Länder whose partitions are in the lake.
 with gelesen as (
-    select *, regexp_extract(filename, '[/\\]land=([0-9]{2})[/\\]', 1) as partition_land
+    select *, {{ regexp_extract('filename', "'[/\\\\]land=([0-9]{2})[/\\\\]'", 1) }} as partition_land
     from {{ source('normalized', 'gebiete') }}
 )
 select

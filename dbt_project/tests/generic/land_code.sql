@@ -2,5 +2,5 @@
 {% test land_code(model, column_name) %}
 select {{ column_name }}
 from {{ model }}
-where not regexp_full_match({{ column_name }}, '0[1-9]|1[0-6]')
+where not {{ regexp_full_match(column_name, "'0[1-9]|1[0-6]'") }}
 {% endtest %}
