@@ -112,7 +112,8 @@ def _export_marts(database: Path, out_dir: Path) -> dict[str, int]:
     return counts
 
 
-def _columns(con: duckdb.DuckDBPyConnection, mart: str) -> list[tuple[str, str]]:
+def mart_columns(con: duckdb.DuckDBPyConnection, mart: str) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of every column of ``marts.<mart>``, in table order."""
     return con.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = 'marts' and table_name = ? order by ordinal_position",
@@ -121,12 +122,12 @@ def _columns(con: duckdb.DuckDBPyConnection, mart: str) -> list[tuple[str, str]]
 
 
 def _column_names(con: duckdb.DuckDBPyConnection, mart: str) -> list[str]:
-    return [name for name, _ in _columns(con, mart)]
+    return [name for name, _ in mart_columns(con, mart)]
 
 
 def _german_csv_columns(con: duckdb.DuckDBPyConnection, mart: str) -> str:
     """Select list with decimal commas for fractional numbers (DuckDB writes only '.')."""
-    columns = [(quote_identifier(name), dtype) for name, dtype in _columns(con, mart)]
+    columns = [(quote_identifier(name), dtype) for name, dtype in mart_columns(con, mart)]
     return ", ".join(
         f"replace(cast(m.{name} as varchar), '.', ',') as {name}"
         if dtype in ("DOUBLE", "FLOAT", "REAL") or dtype.startswith("DECIMAL")

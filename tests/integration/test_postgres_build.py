@@ -26,6 +26,7 @@ from psycopg2 import sql
 from psycopg2.extensions import make_dsn
 
 from pipelines.postgres.lake_load import LAKE_SCHEMA, READS, build, load_lake, source_tables
+from pipelines.publication.publish import mart_columns
 from pipelines.warehouse import mart_definitions, warehouse_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -122,14 +123,6 @@ def first_difference(
     return None
 
 
-def _duckdb_columns(con: duckdb.DuckDBPyConnection, mart: str) -> list[tuple[str, str]]:
-    return con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = 'marts' and table_name = ? order by ordinal_position",
-        [mart],
-    ).fetchall()
-
-
 def _postgres_columns(cursor: Any, mart: str) -> list[tuple[str, str]]:
     cursor.execute(
         "select column_name, data_type from information_schema.columns "
@@ -186,7 +179,7 @@ def test_the_postgres_build_gives_every_mart_of_the_duckdb_build(
         in_postgres = {name for (name,) in cursor.fetchall()}
         assert in_postgres == in_duckdb == marts == published
         for mart in sorted(marts):
-            columns = _duckdb_columns(duck, mart)
+            columns = mart_columns(duck, mart)
             if _postgres_columns(cursor, mart) != columns:
                 problems.append(
                     f"{mart}: columns differ\n  DuckDB:     {columns}\n"
