@@ -11,7 +11,7 @@ source is a plain table ``lake.<source>_<table>`` (``lake.normalized_gebiete``,
   ``snapshot`` and the ``filename`` where the source has them. The options are fixed in
   ``READS`` below and checked against ``_sources.yml`` on every load; only the glob (the data
   directory) is a bound parameter;
-* the columns get the PostgreSQL type of their DuckDB type (``PG_TYPES``); text columns are
+* the columns get the PostgreSQL type of their DuckDB type (``pg_type``); text columns are
   ``collate "C"``, so comparisons and orderings over lake values are bytewise as in DuckDB
   whatever the database's default collation;
 * DuckDB writes the rows as CSV (NULL unquoted and empty, the empty string quoted, floats in
@@ -50,6 +50,7 @@ from typing import Any
 import duckdb
 import yaml
 
+from pipelines.postgres.publish import pg_type as published_type
 from pipelines.warehouse import DBT_PROJECT_DIR, dbt_environment, run_dbt
 
 SOURCES_YML = DBT_PROJECT_DIR / "models" / "staging" / "_sources.yml"
@@ -77,20 +78,9 @@ LOCATION = re.compile(
     r"read_parquet\('\{\{\s*env_var\('OZG_DATA_DIR_ABS'[^}]*\}\}/(?P<path>[^']+)'(?P<options>.*)\)",
     re.DOTALL,
 )
-# DuckDB type → PostgreSQL type of the source columns.
-PG_TYPES = {
-    "VARCHAR": 'varchar collate "C"',
-    "BOOLEAN": "boolean",
-    "SMALLINT": "smallint",
-    "INTEGER": "integer",
-    "BIGINT": "bigint",
-    "HUGEINT": "numeric(38,0)",
-    "FLOAT": "real",
-    "DOUBLE": "double precision",
-    "DATE": "date",
-    "TIMESTAMP": "timestamp",
-    "TIMESTAMP WITH TIME ZONE": "timestamptz",
-}
+# Text columns of the lake sort and compare bytewise, as in DuckDB; every other type maps as
+# the publication maps it (``publish.pg_type``, the one DuckDB → PostgreSQL type table).
+LAKE_TEXT = 'varchar collate "C"'
 
 
 class LakeLoadError(RuntimeError):
@@ -165,12 +155,12 @@ def source_tables(sources_yml: Path = SOURCES_YML) -> list[SourceTable]:
 
 
 def pg_type(duckdb_type: str, column: str) -> str:
-    try:
-        return PG_TYPES[duckdb_type]
-    except KeyError:
-        raise LakeLoadError(
-            f"column {column}: no PostgreSQL type for DuckDB {duckdb_type}"
-        ) from None
+    if duckdb_type == "VARCHAR":
+        return LAKE_TEXT
+    mapped = published_type(duckdb_type)
+    if mapped is None or mapped == "jsonb":  # the lake holds no nested values
+        raise LakeLoadError(f"column {column}: no PostgreSQL type for DuckDB {duckdb_type}")
+    return mapped
 
 
 def load_lake(
@@ -273,7 +263,7 @@ def _load_table(
 
 
 def _existing_columns(cursor: Any, schema: str, table: str) -> tuple[tuple[str, str], ...]:
-    """The table's columns as PG_TYPES spells them (empty if there is no such table)."""
+    """The table's columns as ``pg_type`` spells them (empty if there is no such table)."""
     cursor.execute(
         "select a.attname, format_type(a.atttypid, a.atttypmod), coalesce(o.collname, '') "
         "from pg_attribute a "
@@ -285,7 +275,7 @@ def _existing_columns(cursor: Any, schema: str, table: str) -> tuple[tuple[str, 
         [schema, table],
     )
     spelled = {
-        ("character varying", "C"): PG_TYPES["VARCHAR"],
+        ("character varying", "C"): LAKE_TEXT,
         ("timestamp without time zone", ""): "timestamp",
         ("timestamp with time zone", ""): "timestamptz",
     }
