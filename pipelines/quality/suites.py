@@ -247,10 +247,13 @@ def validate(
     suite = context.suites.add(
         gx.ExpectationSuite(name=suite_name, expectations=definition["expectations"])
     )
-    batch = batch_definition.get_batch(
-        batch_parameters={"dataframe": frame.to_pandas(use_pyarrow_extension_array=True)}
-    )
-    result = batch.validate(suite, expectation_parameters=parameters)
+    import pandas as pd
+
+    with pd.option_context("future.infer_string", True):
+        batch = batch_definition.get_batch(
+            batch_parameters={"dataframe": frame.to_pandas(use_pyarrow_extension_array=True)}
+        )
+        result = batch.validate(suite, expectation_parameters=parameters)
     outcomes = []
     for item in result.results:
         config = item.expectation_config
