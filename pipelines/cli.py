@@ -241,7 +241,7 @@ def _run_jobs(
 
     echo = display.echo
     # The graph must match the dbt project as it is now.
-    ensure_manifest(force=True, data_dir=settings.data_dir)
+    ensure_manifest(force=True)
     from pipelines.definitions import build_definitions
     from pipelines.run_recovery import fail_dead_runs
 

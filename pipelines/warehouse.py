@@ -61,18 +61,23 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")
 
 
-def ensure_manifest(*, force: bool = False, data_dir: Path | None = None) -> Path:
-    """Parse the project when its manifest is missing (a fresh clone) or when asked.
+# The data directory `ozg run` uses by default (``OZG_DATA_DIR``): the shared parse sees its
+# environment, so the builds of that directory start from the shared partial-parse state.
+DEFAULT_DATA_DIR = DBT_PROJECT_DIR.parent / "data"
+PARTIAL_PARSE = "partial_parse.msgpack"
 
-    With ``data_dir`` the parse sees the environment the build of that directory will see
-    (``dbt_environment``): dbt keeps its partial-parse state only while the profile and the
-    variables the project reads are unchanged, so the build then re-parses only what changed
-    instead of the whole project (about 5 s less per dbt invocation).
-    (``DbtProject.preparer`` would look for ``dbt`` on PATH only.)"""
+
+def ensure_manifest(*, force: bool = False) -> Path:
+    """Parse the project when its manifest is missing (a fresh clone) or, with ``force``,
+    when a project file changed since the last parse.
+
+    The parse sees the environment of the default data directory (``dbt_environment``);
+    builds of another directory keep a partial-parse state of their own
+    (``parse_state_path``). (``DbtProject.preparer`` would look for ``dbt`` on PATH only.)"""
     from filelock import FileLock
 
     DBT_PROJECT_DIR.joinpath("target").mkdir(exist_ok=True)
-    environment = dbt_environment(data_dir) if data_dir is not None else {}
+    environment = dbt_environment(DEFAULT_DATA_DIR)
     stamp = DBT_PROJECT_DIR / "target" / ".parse-key"
     # Concurrent processes share target/: parse one at a time.
     with FileLock(str(DBT_PROJECT_DIR / "target" / ".parse.lock")):
@@ -102,7 +107,7 @@ def _parse_key(environment: dict[str, str]) -> str:
 
 # What a parse leaves in target/ that later runs read (the partial-parse state makes the
 # next parse fast).
-PARSE_ARTIFACTS = ("partial_parse.msgpack", "manifest.json")
+PARSE_ARTIFACTS = (PARTIAL_PARSE, "manifest.json")
 
 
 def _parse(environment: dict[str, str]) -> None:
@@ -117,6 +122,35 @@ def _parse(environment: dict[str, str]) -> None:
                 os.replace(private / name, target / name)
 
 
+def parse_state_path(data_dir: Path) -> Path:
+    """dbt's partial-parse state for the builds of ``data_dir``.
+
+    dbt discards the state when the profile changes, and the profile holds the warehouse
+    path: with one shared state every build of another data directory (a test, a benchmark
+    run) would parse the whole project again (about 8 s), and builds of two directories
+    running side by side would keep discarding each other's state."""
+    return Path(data_dir).resolve() / "warehouse" / "dbt" / PARTIAL_PARSE
+
+
+def seed_parse_state(target: Path, data_dir: Path) -> None:
+    """Give a fresh dbt target directory the partial-parse state of ``data_dir``, or the
+    shared one while the directory has none (its first build then parses in full once)."""
+    own = parse_state_path(data_dir)
+    state = own if own.exists() else DBT_PROJECT_DIR / "target" / PARTIAL_PARSE
+    if state.exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(state, target / PARTIAL_PARSE)
+
+
+def keep_parse_state(target: Path, data_dir: Path) -> None:
+    """After a dbt invocation in ``target``: its partial-parse state becomes the state of
+    ``data_dir`` for the next invocation."""
+    state = target / PARTIAL_PARSE
+    if state.exists():
+        parse_state_path(data_dir).parent.mkdir(parents=True, exist_ok=True)
+        atomic_copy(state, parse_state_path(data_dir))
+
+
 def generate_dbt_docs(data_dir: Path) -> Path:
     """``dbt docs generate --static`` over the built warehouse of ``data_dir``: the project's
     documentation with the warehouse catalog, manifest and catalog embedded in one page (no
@@ -126,7 +160,7 @@ def generate_dbt_docs(data_dir: Path) -> Path:
     process has the file open: call it after the build (which releases its handle), in the
     ``duckdb`` pool. It runs in a private target directory (other runs and readers share
     ``target/``) with the build's environment, so dbt's partial-parse state still holds."""
-    with _private_target("docs") as private:
+    with _private_target("docs", data_dir) as private:
         _run_dbt(
             ["docs", "generate", "--static", "--quiet"],
             private,
@@ -169,18 +203,24 @@ def _failed_nodes(run_results: Path) -> list[str]:
 
 
 @contextmanager
-def _private_target(purpose: str) -> Iterator[Path]:
-    """A fresh target directory under ``target/`` seeded with the partial-parse state, so
-    concurrent dbt invocations never share artifacts; removed afterwards."""
+def _private_target(purpose: str, data_dir: Path | None = None) -> Iterator[Path]:
+    """A fresh target directory under ``target/`` seeded with the partial-parse state (of
+    ``data_dir`` when given, its state kept afterwards), so concurrent dbt invocations never
+    share artifacts; removed afterwards."""
     target = DBT_PROJECT_DIR / "target"
     target.mkdir(exist_ok=True)
     private = target / f".{purpose}-{uuid.uuid4().hex[:8]}"
     private.mkdir()
     try:
-        state = target / "partial_parse.msgpack"
-        if state.exists():
-            shutil.copyfile(state, private / state.name)
+        if data_dir is None:
+            state = target / PARTIAL_PARSE
+            if state.exists():
+                shutil.copyfile(state, private / state.name)
+        else:
+            seed_parse_state(private, data_dir)
         yield private
+        if data_dir is not None:
+            keep_parse_state(private, data_dir)
     finally:
         shutil.rmtree(private, ignore_errors=True)
 

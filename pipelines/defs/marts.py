@@ -13,6 +13,7 @@ warehouse file, and every step touching it runs in the ``duckdb`` pool.
 import json
 import os
 import shutil
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,15 @@ from pipelines.publication.inputs import (
 from pipelines.publication.publish import current_publication
 from pipelines.reports.build import reports_root
 from pipelines.resources import OzgSettings
-from pipelines.warehouse import dbt_environment, dbt_executable, ensure_manifest, warehouse_path
+from pipelines.warehouse import (
+    DBT_PROJECT_DIR,
+    dbt_environment,
+    dbt_executable,
+    ensure_manifest,
+    keep_parse_state,
+    seed_parse_state,
+    warehouse_path,
+)
 from sources.crashpoints import crash_point
 from sources.identifiers import dbt_relation
 
@@ -115,7 +124,17 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, ozg: OzgSe
     os.environ.update(dbt_environment(settings.data_dir))
     warehouse = warehouse_path(settings.data_dir)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    invocation = dbt.cli(["build"], context=context)
+    # dagster-dbt's own naming (<op>-<run>-<unique>), seeded with this data directory's
+    # partial-parse state (dagster-dbt would copy the shared one).
+    target = (
+        DBT_PROJECT_DIR
+        / "target"
+        / (
+            f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+        )
+    )
+    seed_parse_state(target, settings.data_dir)
+    invocation = dbt.cli(["build"], context=context, target_path=target)
     events: list[Any] = []
     failure: Exception | None = None
     try:
@@ -126,7 +145,8 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, ozg: OzgSe
         failure = error
     finally:
         release_warehouse()
-        prune_invocations(Path(invocation.target_path))
+        keep_parse_state(target, settings.data_dir)
+        prune_invocations(target)
     yield from with_table_metadata(events, invocation.manifest, warehouse)
     if failure is not None:
         detail = first_dbt_error(invocation.target_path)
