@@ -145,7 +145,7 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, ozg: OzgSe
         failure = error
     finally:
         release_warehouse()
-        keep_parse_state(target, settings.data_dir)
+        keep_parse_state(target, settings.data_dir, build=context.op_execution_context.op.name)
         prune_invocations(target)
     yield from with_table_metadata(events, invocation.manifest, warehouse)
     if failure is not None:

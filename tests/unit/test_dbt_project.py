@@ -171,3 +171,49 @@ def test_the_parse_key_follows_the_project_files_and_the_environment(
     assert warehouse._parse_key({"OZG_DATA_DIR_ABS": "/b"}) != key
     (project / "models" / "m.sql").write_text("select 2", "utf-8")
     assert warehouse._parse_key(environment) != key
+
+
+def test_each_data_directory_keeps_its_own_partial_parse_state(tmp_path: Path) -> None:
+    """dbt drops its partial-parse state when the profile (the warehouse path) changes: a
+    data directory's builds start from its own state, and from the shared one only before
+    its first build."""
+    from pipelines import warehouse
+
+    ensure_manifest()
+    shared = (DBT_PROJECT_DIR / "target" / warehouse.PARTIAL_PARSE).read_bytes()
+    first, later = tmp_path / "first", tmp_path / "later"
+    warehouse.seed_parse_state(first, tmp_path / "data")
+    assert (first / warehouse.PARTIAL_PARSE).read_bytes() == shared
+    (first / warehouse.PARTIAL_PARSE).write_bytes(b"state after the first build")
+    (first / "manifest.json").write_text('{"nodes": {}}', "utf-8")
+    warehouse.keep_parse_state(first, tmp_path / "data", build="ozg_dbt")
+    warehouse.seed_parse_state(later, tmp_path / "data")
+    assert (later / warehouse.PARTIAL_PARSE).read_bytes() == b"state after the first build"
+    kept = warehouse.parse_state_path(tmp_path / "data").parent
+    assert sorted(p.name for p in kept.iterdir()) == [
+        "manifest-ozg_dbt.json",
+        "partial_parse.msgpack",
+    ]
+
+
+def test_the_docs_manifest_is_the_builds_manifest_with_every_compiled_node(
+    tmp_path: Path,
+) -> None:
+    from pipelines import warehouse
+
+    kept = warehouse.parse_state_path(tmp_path).parent
+    kept.mkdir(parents=True)
+    assert warehouse.built_manifest(tmp_path) is None  # no build yet: dbt compiles itself
+
+    def node(compiled: bool, sql: str) -> dict[str, Any]:
+        return {"compiled": compiled, "compiled_code": sql if compiled else None}
+
+    main = {"metadata": {"build": "main"}, "nodes": {"a": node(True, "A"), "b": node(False, "")}}
+    analyse = {"metadata": {}, "nodes": {"a": node(True, "A'"), "b": node(True, "B")}}
+    (kept / "manifest-ozg_dbt.json").write_text(json.dumps(main), "utf-8")
+    (kept / "manifest-ozg_dbt_analyse.json").write_text(json.dumps(analyse), "utf-8")
+    merged = warehouse.built_manifest(tmp_path)
+    assert merged == {
+        "metadata": {"build": "main"},
+        "nodes": {"a": node(True, "A"), "b": node(True, "B")},
+    }
