@@ -101,22 +101,13 @@ def postgres_dsn() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def full_sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One real `ozg run` over the whole sample (12 snapshots, ~3–4 minutes), shared by the
-    modules that read its lake and warehouse. Readers must not write into it."""
-    data = tmp_path_factory.mktemp("full_run")
-    done = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "run"],
-        cwd=ROOT,
-        env=clean_env(data),
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "dbt build" in done.stdout
-    return data
+def full_sample_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """One real `ozg run` over the whole sample (12 snapshots, ~3–4 minutes), made once for
+    the whole suite and shared by the modules that read its lake and warehouse (under xdist
+    by both workers: see ``shared_run``). Readers must not write into it."""
+    stdout = shared_run(tmp_path_factory, worker_id, "full_run", [])
+    assert "dbt build" in stdout
+    return shared_run_dir(tmp_path_factory, worker_id, "full_run")
 
 
 def clean_env(data_dir: Path) -> dict[str, str]:
@@ -126,35 +117,53 @@ def clean_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def one_snapshot_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
-    """The data directory of one clean ``ozg run --snapshot 2026-11-01`` (about 90 s), made
-    once for the whole suite: under xdist the first worker to ask builds it in the temp
-    directory the workers share, the other waits on a file lock (pytest-xdist's recipe
-    for a session fixture that runs once). Read-only: a test that runs or writes
-    anything works on ``copy_run(one_snapshot_run, …)``."""
+def shared_run_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str) -> Path:
+    """Where ``shared_run`` keeps the run ``name``: in the temp directory every xdist worker
+    of this session shares."""
     shared = tmp_path_factory.getbasetemp()
     if worker_id != "master":
         shared = shared.parent
-    target = shared / "one_snapshot_run"
-    with FileLock(str(shared / "one_snapshot_run.lock")):
+    return shared / name / "data"
+
+
+def shared_run(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str, args: list[str]
+) -> str:
+    """``ozg run *args`` into ``shared_run_dir(…, name)`` once per test session, its stdout:
+    under xdist the first worker to ask makes it, the other waits on a file lock
+    (pytest-xdist's recipe for a session fixture that runs once) instead of making a
+    second copy beside it."""
+    data = shared_run_dir(tmp_path_factory, worker_id, name)
+    target = data.parent
+    with FileLock(str(target.parent / f"{name}.lock")):
         done_marker = target / "stdout.txt"
         if not done_marker.exists():
             shutil.rmtree(target, ignore_errors=True)
             target.mkdir()
             done = subprocess.run(
-                [sys.executable, "-m", "pipelines.cli", "run", "--snapshot", REFERENCE_SNAPSHOT],
+                [sys.executable, "-m", "pipelines.cli", "run", *args],
                 cwd=ROOT,
-                env=clean_env(target / "data"),
+                env=clean_env(data),
                 capture_output=True,
                 text=True,
                 timeout=1200,
                 check=False,
             )
             assert done.returncode == 0, done.stderr[-2000:]
-            assert "reports:" in done.stdout
             done_marker.write_text(done.stdout, "utf-8")
-    return target / "data"
+        return done_marker.read_text("utf-8")
+
+
+@pytest.fixture(scope="session")
+def one_snapshot_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The data directory of one clean ``ozg run --snapshot 2026-11-01`` (about 90 s), made
+    once for the whole suite (``shared_run``). Read-only: a test that runs or writes
+    anything works on ``copy_run(one_snapshot_run, …)``."""
+    stdout = shared_run(
+        tmp_path_factory, worker_id, "one_snapshot_run", ["--snapshot", REFERENCE_SNAPSHOT]
+    )
+    assert "reports:" in stdout
+    return shared_run_dir(tmp_path_factory, worker_id, "one_snapshot_run")
 
 
 def copy_run(data_dir: Path, target: Path) -> Path:
