@@ -320,6 +320,40 @@ def test_dashboard_extra_column_is_drift_not_failure(
     assert "barrierefrei" not in ingest.read_dashboard(stored).columns
 
 
+def test_a_complete_landing_is_parsed_once_and_a_relanding_anew(
+    local_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second read of a complete landing (the verfuegbarkeit build after the leistungen
+    build) is the first read's frame with the same unknown fields noted; a re-landed
+    snapshot (a new manifest) is parsed again."""
+    serve_dashboard(local_server, [record(0), record(1), record(2, barrierefrei="ja")])
+    settings = live(tmp_path, local_server)
+    ingest.land_dashboard(settings, SNAPSHOT, [WIESBADEN])
+    parsed: list[str] = []
+    parse = ingest._parse_dashboard
+
+    def counted(landing: SnapshotLanding, drift: DriftLog) -> pl.DataFrame:
+        parsed.append(str(landing.dir))
+        return parse(landing, drift)
+
+    monkeypatch.setattr(ingest, "_parse_dashboard", counted)
+    reads = []
+    for _ in range(2):
+        drift = DriftLog(dashboard.SOURCE)
+        reads.append(
+            (ingest.read_dashboard(landing(settings, dashboard.SOURCE), drift=drift), drift)
+        )
+    assert len(parsed) == 1
+    (first, first_drift), (second, second_drift) = reads
+    assert second.equals(first) and first.height == 3
+    assert second_drift.fields() == first_drift.fields() != []
+
+    ingest.land_dashboard(settings, SNAPSHOT, [WIESBADEN], force=True)  # parses it open
+    assert len(parsed) == 2
+    ingest.read_dashboard(landing(settings, dashboard.SOURCE))
+    assert len(parsed) == 3
+
+
 def test_dashboard_page_without_paging_fields_fails(
     local_server: LocalServer, tmp_path: Path
 ) -> None:
