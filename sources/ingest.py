@@ -293,8 +293,12 @@ def land_dashboard(
         ]
         _run_bounded(jobs, settings.http.concurrency)
     rows = _recorded_rows(landing, drift)
+    parsed: tuple[pl.DataFrame, list[UnknownField]] | None = None
     if rows is None:
-        rows = read_dashboard(landing, drift=drift).height
+        own = DriftLog(dashboard.SOURCE)
+        parsed = (_parse_dashboard(landing, own), own.fields())
+        _note_fields(drift, parsed[1])
+        rows = parsed[0].height
     if not landing.is_complete:
         paged_fallback = sorted(g for g, seal in landing.groups().items() if seal.get("fallback"))
         landing.complete(
@@ -307,6 +311,8 @@ def land_dashboard(
             ars_list_error=ars_list_error,
             unknown_fields=drift.frame().to_dicts(),
         )
+        if parsed is not None:  # the parse of exactly what the manifest now seals
+            _keep_dashboard_read(landing, parsed)
     source_url = (
         client.export_url(settings.land_ars)
         if endpoint == "export"
@@ -416,8 +422,8 @@ def _run_bounded(jobs: list[Callable[[], list[str]]], concurrency: int) -> None:
 # The last parses of complete Dashboard landings in this process. A complete landing is
 # immutable, and its manifest changes whenever it is re-landed: the key. The leistungen and
 # the verfuegbarkeit build read the same landing one after the other (in one process under
-# the CLI's in-process executor); the second read is the first one's frame, with the same
-# unknown fields noted.
+# the CLI's in-process executor), after the landing parsed it once to count its rows: both
+# reads are that parse's frame, with the same unknown fields noted.
 _DASHBOARD_READS: OrderedDict[tuple[str, int, int], tuple[pl.DataFrame, list[UnknownField]]] = (
     OrderedDict()
 )
@@ -434,16 +440,28 @@ def read_dashboard(landing: SnapshotLanding, *, drift: DriftLog | None = None) -
     if kept is None:
         own = DriftLog(dashboard.SOURCE)
         kept = (_parse_dashboard(landing, own), own.fields())
-        if key is not None:
-            with _DASHBOARD_READS_LOCK:
-                _DASHBOARD_READS[key] = kept
-                while len(_DASHBOARD_READS) > _DASHBOARD_READS_KEPT:
-                    _DASHBOARD_READS.popitem(last=False)
+        _keep_dashboard_read(landing, kept)
     frame, fields = kept
     if drift is not None:
-        for field in fields:
-            drift.note(field.field, field.first_record, field.url, count=field.records)
+        _note_fields(drift, fields)
     return frame
+
+
+def _keep_dashboard_read(
+    landing: SnapshotLanding, parsed: tuple[pl.DataFrame, list[UnknownField]]
+) -> None:
+    key = _complete_landing_key(landing)
+    if key is None:
+        return
+    with _DASHBOARD_READS_LOCK:
+        _DASHBOARD_READS[key] = parsed
+        while len(_DASHBOARD_READS) > _DASHBOARD_READS_KEPT:
+            _DASHBOARD_READS.popitem(last=False)
+
+
+def _note_fields(drift: DriftLog, fields: list[UnknownField]) -> None:
+    for field in fields:
+        drift.note(field.field, field.first_record, field.url, count=field.records)
 
 
 def _complete_landing_key(landing: SnapshotLanding) -> tuple[str, int, int] | None:
