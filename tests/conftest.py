@@ -103,8 +103,9 @@ def postgres_dsn() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def full_sample_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """One real `ozg run` over the whole sample (12 snapshots, ~3–4 minutes), made once for
-    the whole suite and shared by the modules that read its lake and warehouse (under xdist
-    by both workers: see ``shared_run``). Readers must not write into it."""
+    the whole suite and shared by the modules that read its lake and warehouse
+    (FULL_RUN_MODULES, which the scheduler keeps on one worker; ``shared_run`` would also
+    keep a second worker from making its own). Readers must not write into it."""
     stdout = shared_run(tmp_path_factory, worker_id, "full_run", [])
     assert "dbt build" in stdout
     return shared_run_dir(tmp_path_factory, worker_id, "full_run")
