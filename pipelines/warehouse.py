@@ -132,11 +132,12 @@ def parse_state_path(data_dir: Path) -> Path:
     return Path(data_dir).resolve() / "warehouse" / "dbt" / PARTIAL_PARSE
 
 
-def seed_parse_state(target: Path, data_dir: Path) -> None:
+def seed_parse_state(target: Path, data_dir: Path | None) -> None:
     """Give a fresh dbt target directory the partial-parse state of ``data_dir``, or the
-    shared one while the directory has none (its first build then parses in full once)."""
-    own = parse_state_path(data_dir)
-    state = own if own.exists() else DBT_PROJECT_DIR / "target" / PARTIAL_PARSE
+    shared one without a directory or while it has none (its first build then parses in
+    full once)."""
+    own = parse_state_path(data_dir) if data_dir is not None else None
+    state = own if own and own.exists() else DBT_PROJECT_DIR / "target" / PARTIAL_PARSE
     if state.exists():
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(state, target / PARTIAL_PARSE)
@@ -236,12 +237,7 @@ def _private_target(purpose: str, data_dir: Path | None = None) -> Iterator[Path
     private = target / f".{purpose}-{uuid.uuid4().hex[:8]}"
     private.mkdir()
     try:
-        if data_dir is None:
-            state = target / PARTIAL_PARSE
-            if state.exists():
-                shutil.copyfile(state, private / state.name)
-        else:
-            seed_parse_state(private, data_dir)
+        seed_parse_state(private, data_dir)
         yield private
         if data_dir is not None:
             keep_parse_state(private, data_dir)
